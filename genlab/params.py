@@ -1,0 +1,234 @@
+"""Declared stage parameters: type, default, range or choices, and a one-line help.
+
+A declaration validates and normalises a value (so a spec can be checked before anything
+runs) and says which kind of control edits it (so widgets can be generated from it, the
+way ``ipywidgets.interact`` maps a signature to controls).
+
+>>> p = Float(0.5, low=0.0, high=1.0, help="probability")
+>>> p.validate(1, stage="augment", name="hflip")
+1.0
+>>> p.validate(2.0, stage="augment", name="hflip")
+Traceback (most recent call last):
+...
+ValueError: augment: parameter 'hflip' must be between 0.0 and 1.0, got 2.0
+>>> control_kind(p)
+'slider'
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+__all__ = [
+    "Param",
+    "Int",
+    "Float",
+    "Bool",
+    "Choice",
+    "Size",
+    "Floats",
+    "Text",
+    "control_kind",
+    "validate_params",
+]
+
+
+def _fail(stage: str, name: str, message: str) -> ValueError:
+    return ValueError(f"{stage}: parameter {name!r} {message}")
+
+
+@dataclass(frozen=True)
+class Param:
+    """Base declaration. Subclasses define ``coerce``; ``validate`` adds the naming."""
+
+    default: Any = None
+    help: str = ""
+    optional: bool = False  # None is an accepted value
+
+    kind = "any"
+
+    def validate(self, value: Any, *, stage: str = "stage", name: str = "value") -> Any:
+        """Return ``value`` normalised, or raise ValueError naming the stage and parameter."""
+        if value is None and self.optional:
+            return None
+        try:
+            return self.coerce(value)
+        except (TypeError, ValueError) as e:
+            raise _fail(stage, name, str(e)) from None
+
+    def coerce(self, value: Any) -> Any:
+        return value
+
+    def describe(self) -> dict:
+        """A JSON-friendly description (used by the lab and the docs)."""
+        d = {"kind": self.kind, "default": self.default, "help": self.help}
+        for attr in ("low", "high", "step", "choices", "length"):
+            if hasattr(self, attr):
+                d[attr] = getattr(self, attr)
+        return d
+
+
+def _number(value: Any, integer: bool) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"must be a number, got {value!r}")
+    if integer:
+        if not float(value).is_integer():
+            raise ValueError(f"must be a whole number, got {value!r}")
+        return int(value)
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"must be finite, got {value!r}")
+    return value
+
+
+def _check_range(value: float, low: float | None, high: float | None) -> None:
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"must be between {low} and {high}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Int(Param):
+    """A whole number in ``[low, high]``."""
+
+    low: int | None = None
+    high: int | None = None
+    step: int = 1
+    kind = "int"
+
+    def coerce(self, value: Any) -> int:
+        value = _number(value, integer=True)
+        _check_range(value, self.low, self.high)
+        return value
+
+
+@dataclass(frozen=True)
+class Float(Param):
+    """A real number in ``[low, high]``. Booleans count as 1.0 / 0.0 (``rotate90=True``)."""
+
+    low: float | None = None
+    high: float | None = None
+    step: float = 0.01
+    kind = "float"
+
+    def coerce(self, value: Any) -> float:
+        if isinstance(value, bool):
+            value = float(value)
+        value = _number(value, integer=False)
+        _check_range(value, self.low, self.high)
+        return value
+
+
+@dataclass(frozen=True)
+class Bool(Param):
+    """A flag."""
+
+    kind = "bool"
+
+    def coerce(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"must be True or False, got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class Choice(Param):
+    """One of a fixed set of strings."""
+
+    choices: tuple[str, ...] = ()
+    kind = "choice"
+
+    def coerce(self, value: Any) -> str:
+        if value not in self.choices:
+            raise ValueError(f"must be one of {list(self.choices)}, got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class Size(Param):
+    """A ``(width, height)`` pair of positive whole numbers (Pillow's order)."""
+
+    low: int = 1
+    high: int = 8192
+    kind = "size"
+
+    def coerce(self, value: Any) -> tuple[int, int]:
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+            raise TypeError(f"must be a (width, height) pair, got {value!r}")
+        out = tuple(_number(v, integer=True) for v in value)
+        for v in out:
+            _check_range(v, self.low, self.high)
+        return out  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Floats(Param):
+    """A fixed-length list of real numbers (per-channel mean or std)."""
+
+    length: int = 3
+    low: float | None = None
+    high: float | None = None
+    kind = "floats"
+
+    def coerce(self, value: Any) -> tuple[float, ...]:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = [value] * self.length
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise TypeError(f"must be a list of {self.length} numbers, got {value!r}")
+        if len(value) != self.length:
+            raise ValueError(f"must have {self.length} values, got {len(value)}: {value!r}")
+        out = tuple(_number(v, integer=False) for v in value)
+        for v in out:
+            _check_range(v, self.low, self.high)
+        return out
+
+
+@dataclass(frozen=True)
+class Text(Param):
+    """A free string."""
+
+    kind = "text"
+
+    def coerce(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"must be a string, got {value!r}")
+        return value
+
+
+_CONTROL_RULES: tuple[tuple[type, str], ...] = (
+    (Bool, "checkbox"),
+    (Choice, "dropdown"),
+    (Size, "size"),
+    (Floats, "floats"),
+    (Text, "text"),
+)
+
+
+def control_kind(param: Param) -> str:
+    """Which control edits this parameter: 'slider', 'int_slider', 'checkbox', 'dropdown', ...
+
+    Numbers with both bounds become sliders; unbounded numbers become number fields.
+    """
+    for cls, kind in _CONTROL_RULES:
+        if isinstance(param, cls):
+            return kind
+    if isinstance(param, (Int, Float)):
+        bounded = param.low is not None and param.high is not None
+        prefix = "int_" if isinstance(param, Int) else ""
+        return prefix + ("slider" if bounded else "number")
+    return "text"
+
+
+def validate_params(stage: str, declared: dict[str, Param], given: dict[str, Any]) -> dict[str, Any]:
+    """Complete ``given`` with defaults and validate every value; unknown names are an error."""
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise ValueError(
+            f"{stage}: unknown parameter {unknown[0]!r}; known parameters: {sorted(declared)}"
+        )
+    return {
+        name: decl.validate(given.get(name, decl.default), stage=stage, name=name)
+        for name, decl in declared.items()
+    }

@@ -1,0 +1,87 @@
+"""The stage registry: the only names a spec may use.
+
+Loading a spec never executes code from it; it can only name stages registered here:
+genlab's built-ins, plus any the user registers in their own process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generator
+
+from .params import Param, validate_params
+
+__all__ = ["StageInfo", "register", "get", "names", "unregister"]
+
+StageFactory = Callable[..., Generator]
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    """A registered stage: its name, factory, declared parameters and one-line help."""
+
+    name: str
+    factory: StageFactory
+    params: dict[str, Param] = field(default_factory=dict)
+    help: str = ""
+
+    def validate(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Complete and check parameters; ValueError names the stage and the parameter."""
+        return validate_params(self.name, self.params, given)
+
+    def defaults(self) -> dict[str, Any]:
+        return {name: p.default for name, p in self.params.items()}
+
+
+_REGISTRY: dict[str, StageInfo] = {}
+
+
+def register(
+    name: str,
+    factory: StageFactory,
+    params: dict[str, Param] | None = None,
+    help: str = "",
+    *,
+    replace: bool = False,
+) -> StageInfo:
+    """Register a stage factory under ``name`` with its declared parameters.
+
+    A hand-written two-yield coroutine factory can be registered too, so that specs and
+    the lab can name it::
+
+        def invert():
+            while True:
+                x, y = yield
+                yield 255 - x, y
+
+        genlab.register("invert", invert)
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"stage name must be an identifier, got {name!r}")
+    if name in _REGISTRY and not replace and _REGISTRY[name].factory is not factory:
+        existing = _REGISTRY[name].factory
+        same_code = getattr(existing, "__qualname__", None) == getattr(factory, "__qualname__", 0)
+        if not same_code:  # re-running a notebook cell re-registers the same function
+            raise ValueError(f"a stage named {name!r} is already registered; pass replace=True")
+    summary = help or next(iter((factory.__doc__ or "").strip().splitlines()), "")
+    info = StageInfo(name, factory, dict(params or {}), summary)
+    _REGISTRY[name] = info
+    return info
+
+
+def unregister(name: str) -> None:
+    """Remove a user-registered stage (mostly for tests)."""
+    _REGISTRY.pop(name, None)
+
+
+def get(name: str) -> StageInfo:
+    """The registered stage called ``name``; ValueError listing the known names otherwise."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown stage {name!r}; registered stages: {names()}") from None
+
+
+def names() -> list[str]:
+    """All registered stage names, sorted."""
+    return sorted(_REGISTRY)

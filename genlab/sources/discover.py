@@ -1,0 +1,130 @@
+"""Find the images of a class-folder dataset, like torchvision's ImageFolder.
+
+``root/<class name>/**/<image>``: classes are the sorted subfolder names, extensions are
+matched case-insensitively, hidden files and folders are skipped. Anything else found is
+not dropped silently: it is listed in :attr:`DatasetIndex.ignored` with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from . import storage
+
+__all__ = ["IMAGE_EXTENSIONS", "DatasetIndex", "discover_images", "index_folder", "one_hot"]
+
+IMAGE_EXTENSIONS: tuple[str, ...] = (
+    ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm",
+)  # fmt: skip
+
+
+def _is_image(name: str, extensions: Sequence[str]) -> bool:
+    return os.path.splitext(name)[1].lower() in extensions
+
+
+def discover_images(
+    folder: str | os.PathLike, extensions: Sequence[str] = IMAGE_EXTENSIONS
+) -> Iterator[tuple[str, str]]:
+    """Yield ``(path, class_name)`` for every image of a class-folder dataset, in sorted order.
+
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ["cat/a.JPG", "dog/b.png", "dog/.DS_Store", "dog/notes.txt"]:
+    ...     (root / name).parent.mkdir(exist_ok=True); (root / name).write_bytes(b"")
+    >>> [(pathlib.Path(p).name, c) for p, c in discover_images(root)]
+    [('a.JPG', 'cat'), ('b.png', 'dog')]
+    """
+    extensions = tuple(e.lower() for e in extensions)
+    root = str(folder)
+    for rel in storage.walk_files(root):
+        cls, sep, rest = rel.partition("/")
+        if sep and _is_image(rest, extensions):
+            yield storage.join(root, rel), cls
+
+
+def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """One-hot rows for class indices, with scikit-learn's LabelBinarizer.
+
+    Two classes still give two columns (LabelBinarizer alone would give one).
+
+    >>> one_hot(np.array([0, 1, 1]), 2).tolist()
+    [[1, 0], [0, 1], [0, 1]]
+    """
+    from sklearn.preprocessing import LabelBinarizer
+
+    binarizer = LabelBinarizer().fit(np.arange(max(n_classes, 2)))
+    y = binarizer.transform(labels)
+    if n_classes <= 2:
+        y = np.hstack([1 - y, y])[:, :n_classes] if n_classes == 2 else np.ones((len(labels), 1))
+    return y.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class DatasetIndex:
+    """The listing of a dataset, made once: every sample's path and class, in sorted order.
+
+    A sample's *key* is its position here; it names the sample across epochs and workers.
+    """
+
+    root: str
+    paths: tuple[str, ...]
+    labels: np.ndarray
+    class_names: tuple[str, ...]
+    ignored: tuple[tuple[str, str], ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def one_hot(self, keys: np.ndarray) -> np.ndarray:
+        """The one-hot labels of the samples ``keys``."""
+        return one_hot(self.labels[keys], len(self.class_names))
+
+    def class_counts(self) -> dict[str, int]:
+        counts = np.bincount(self.labels, minlength=len(self.class_names))
+        return dict(zip(self.class_names, counts.tolist()))
+
+
+def index_folder(
+    root: str | os.PathLike, extensions: Sequence[str] = IMAGE_EXTENSIONS
+) -> DatasetIndex:
+    """List a class-folder dataset once.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``root`` does not exist or is not a folder.
+    ValueError
+        ``root`` has no class folders, or a class folder holds no images.
+    """
+    root = str(root)
+    if not storage.exists(root) or not storage.is_dir(root):
+        raise FileNotFoundError(f"dataset root {root!r} does not exist or is not a folder")
+    extensions = tuple(e.lower() for e in extensions)
+    by_class: dict[str, list[str]] = {name: [] for name in storage.list_dirs(root)}
+    ignored: list[tuple[str, str]] = []
+    for rel in storage.walk_files(root):
+        cls, sep, rest = rel.partition("/")
+        path = storage.join(root, rel)
+        if not sep:
+            ignored.append((path, "file outside any class folder"))
+            continue
+        if _is_image(rest, extensions):
+            by_class.setdefault(cls, []).append(path)
+        else:
+            ignored.append((path, f"extension not in {list(extensions)}"))
+    if not by_class:
+        raise ValueError(f"dataset root {root!r} has no class folders")
+    empty = [c for c, files in by_class.items() if not files]
+    if empty:
+        raise ValueError(
+            f"class folder {storage.join(root, empty[0])!r} holds no images "
+            f"(extensions {list(extensions)})"
+        )
+    class_names = tuple(sorted(by_class))
+    paths = [p for c in class_names for p in by_class[c]]
+    labels = np.repeat(np.arange(len(class_names)), [len(by_class[c]) for c in class_names])
+    return DatasetIndex(root, tuple(paths), labels.astype(np.int64), class_names, tuple(ignored))

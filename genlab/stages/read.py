@@ -1,0 +1,77 @@
+"""``read_images``: paths in, a uint8 image array out (Pillow decode and resize)."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import replace
+
+import numpy as np
+
+from ..batch import Batch
+from ..ops.decode import ImageReadError, decode_image
+from ..params import Bool, Choice, Int, Size
+from ..sources.storage import read_bytes
+from .protocol import stage
+
+__all__ = ["read_images", "READ_PARAMS"]
+
+READ_PARAMS = {
+    "target_size": Size((224, 224), help="output (width, height) in pixels"),
+    "resize": Choice(
+        "stretch", choices=("stretch", "center_crop", "pad"),
+        help="stretch to the size, crop the centre, or keep the aspect and pad",
+    ),
+    "resample": Choice(
+        "bilinear", choices=("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"),
+        help="Pillow resampling filter",
+    ),
+    "draft": Bool(True, help="let JPEG decode at a reduced scale when downscaling (much faster)"),
+    "on_error": Choice(
+        "skip", choices=("skip", "raise"),
+        help="an unreadable file is skipped (warned, counted) or raises naming the file",
+    ),
+    "allow_truncated": Bool(False, help="decode truncated files, padding the missing part"),
+    "max_pixels": Int(89_478_485, low=1, high=2**40, help="larger images are refused (decompression bombs)"),
+}  # fmt: skip
+
+
+def _read_one(path: str, options: dict) -> np.ndarray:
+    try:
+        data = read_bytes(path)
+    except OSError as e:
+        raise ImageReadError(f"cannot read {path!r}: {e}", path=path, reason=str(e)) from e
+    return decode_image(data, path=path, **options)
+
+
+@stage(params=READ_PARAMS)
+def read_images(
+    batch: Batch, *, target_size, resize, resample, draft, on_error, allow_truncated, max_pixels
+) -> Batch:
+    """Open each path with Pillow, convert to RGB and resize to ``target_size``.
+
+    A file that cannot be read is skipped (``on_error="skip"``: warned once, counted in
+    ``batch.info.skipped``, and its label dropped with it) or raises naming the file.
+    """
+    options = dict(
+        target_size=target_size, resize=resize, resample=resample, draft=draft,
+        allow_truncated=allow_truncated, max_pixels=max_pixels,
+    )  # fmt: skip
+    width, height = target_size
+    out = np.empty((len(batch.x), height, width, 3), dtype=np.uint8)
+    kept: list[int] = []
+    skipped: list[tuple[str, str]] = []
+    for i, path in enumerate(batch.x):
+        try:
+            out[len(kept)] = _read_one(str(path), options)
+        except ImageReadError as e:
+            if on_error == "raise":
+                raise
+            warnings.warn(f"read_images skipped {e.path!r}: {e.reason}", stacklevel=2)
+            skipped.append((str(path), e.reason))
+            continue
+        kept.append(i)
+    if not skipped:
+        return Batch(out, batch.y, batch.info)
+    info = batch.info.select(kept)
+    info = replace(info, skipped=info.skipped + tuple(skipped))
+    return Batch(out[: len(kept)], batch.y[kept], info)
