@@ -108,7 +108,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     from .validate import validate_dataset
 
-    report = validate_dataset(args.folder, progress=lambda it: tqdm(it, unit="file"))
+    report = validate_dataset(args.folder, max_pixels=args.max_pixels, progress=lambda it: tqdm(it, unit="file"))
     print(report.summary())
     return 0 if report.ok else 1
 
@@ -150,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="decode every file once and list the bad ones")
     validate.add_argument("folder")
+    validate.add_argument("--max-pixels", type=int, help="refuse larger images (default: Pillow's bomb limit)")
     validate.set_defaults(func=cmd_validate)
     return parser
 

@@ -52,7 +52,7 @@ def render_grid(
         raise ImportError('drawing a grid needs matplotlib: pip install "genlab[lab]"') from e
     images = displayable(np.asarray(images))
     n = max(len(images), 1)
-    columns = columns or min(n, max(1, math.ceil(math.sqrt(n * 1.5))))
+    columns = columns or math.ceil(math.sqrt(n))
     rows = math.ceil(n / columns)
     fig = Figure(figsize=(columns * tile_inches, rows * tile_inches), dpi=dpi)
     FigureCanvasAgg(fig)

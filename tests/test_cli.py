@@ -1,0 +1,61 @@
+"""The genlab command: run, sample, grid, export, validate."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from corpus import BOMB_PIXELS, write_corpus
+
+from genlab.cli import main
+
+
+def test_run_on_a_folder_reports_and_writes_the_exports(digits_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(digits_root), "--batch-size", "20", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "60 images, 10 classes, 3 batches of 20" in text
+    assert "img/s" in text and "peak resident memory" in text and "skipped 0 unreadable" in text
+    spec = json.loads((out / "pipeline.json").read_text())
+    assert spec["source"]["params"]["batch_size"] == 20
+    assert (out / "grid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "genlab.Pipeline.from_folder(" in (out / "pipeline.py").read_text()
+
+
+def test_export_and_grid_from_a_spec(digits_root, tmp_path, capsys):
+    assert main(["run", str(digits_root), "--out", str(tmp_path)]) == 0
+    assert main(["export", str(tmp_path / "pipeline.json"), "-o", str(tmp_path / "again.py")]) == 0
+    assert (tmp_path / "again.py").read_text() == (tmp_path / "pipeline.py").read_text().replace(
+        "pipeline.py", "again.py").replace("from pipeline import", "from again import")  # fmt: skip
+    assert main(["grid", str(tmp_path / "pipeline.json"), "-o", str(tmp_path / "g.png")]) == 0
+    assert (tmp_path / "g.png").stat().st_size > 1000
+
+
+def test_sample_refuses_a_non_empty_folder(tmp_path, capsys):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "file").write_text("keep me")
+    assert main(["sample", str(tmp_path / "x")]) == 2
+    assert "non-empty folder" in capsys.readouterr().err
+    assert (tmp_path / "x" / "file").read_text() == "keep me"
+
+
+def test_validate_lists_bad_files_and_fails(tmp_path, capsys):
+    corpus = write_corpus(tmp_path)
+    code = main(["validate", str(tmp_path), "--max-pixels", str(BOMB_PIXELS // 2)])
+    text = capsys.readouterr().out
+    assert code == 1
+    for path in corpus.bad:
+        assert f"bad {path}: " in text
+
+
+def test_bad_target_is_a_clean_error(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_python_dash_m_genlab_runs():
+    result = subprocess.run([sys.executable, "-m", "genlab", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("genlab ")
