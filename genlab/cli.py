@@ -65,8 +65,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True):  # skips are counted in the report instead
         warnings.simplefilter("always")
         for epoch in range(args.epochs):
-            for x, _ in tqdm(pipeline, total=len(pipeline), desc=f"epoch {epoch}", unit="batch"):
+            for batch in tqdm(pipeline, total=len(pipeline), desc=f"epoch {epoch}", unit="batch"):  # noqa: B007
                 peak = max(peak, process_memory().total_rss)
+    x = batch[0]
     seconds = time.perf_counter() - started
     report = pipeline.report
     print(report.summary())

@@ -7,9 +7,11 @@ It is a small value object: its state is a source configuration, a seed and a li
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from . import registry
 from .batch import Batch
@@ -211,10 +213,8 @@ class Pipeline:
 
     def trace(self, batch_index: int = 0, epoch: int = 0) -> list[StageTrace]:
         """Run one batch and say what each stage produced: shape, dtype, bytes, seconds."""
-        for number, batch in enumerate(self.source_batches(epoch)):
-            if number == batch_index:
-                break
-        else:
+        batch = next(itertools.islice(self.source_batches(epoch), batch_index, None), None)
+        if batch is None:
             raise IndexError(f"batch_index {batch_index} out of range for {len(self)} batches")
         rows = [StageTrace("dataset", (batch.size,), "paths", 0, 0.0)]
 

@@ -6,8 +6,9 @@ genlab's built-ins, plus any the user registers in their own process.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generator
+from typing import Any
 
 from .params import Param, validate_params
 

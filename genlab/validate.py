@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from .ops.decode import ImageReadError, verify_image
 from .sources.discover import DatasetIndex, index_folder

@@ -6,7 +6,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genlab.params import Bool, Choice, Float, Floats, Int, Size, Text, control_kind, validate_params
+from genlab.params import (
+    Bool,
+    Choice,
+    Float,
+    Floats,
+    Int,
+    Size,
+    Text,
+    control_kind,
+    validate_params,
+)
 
 
 @pytest.mark.parametrize(

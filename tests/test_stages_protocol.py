@@ -144,7 +144,7 @@ def test_pipeline_for_loop_break_closes_coroutines(colours_root):
         p = genlab.Pipeline.from_folder(
             colours_root, batch_size=2, stages=[("read_images", {"target_size": (8, 6)}), "tracked_close"]
         )
-        for x, _ in p:
+        for x, _ in p:  # noqa: B007  - leaving the loop early is the point
             break
         assert closed == [True]  # the loop's iterator was released, closing every coroutine
         assert x.shape == (2, 6, 8, 3)

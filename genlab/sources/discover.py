@@ -8,8 +8,8 @@ not dropped silently: it is listed in :attr:`DatasetIndex.ignored` with the reas
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
 
 import numpy as np
 

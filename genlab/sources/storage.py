@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from typing import Iterator
+from collections.abc import Iterator
 
 __all__ = ["is_url", "join", "walk_files", "list_dirs", "read_bytes", "exists", "is_dir"]
 

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import replace
-from typing import Any, Callable, Generator, Iterable, Iterator
+from typing import Any
 
 from .. import registry
 from ..batch import Batch
