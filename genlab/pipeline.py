@@ -69,6 +69,7 @@ DEFAULT_STAGES = ("read_images", "augment", "rescale_images", "shuffle_samples")
 RUN_PARAMS = {
     "num_workers": Int(0, low=0, high=256, help="worker processes (0 = in this process)"),
     "prefetch": Int(2, low=1, high=64, help="batches each worker may hold ready"),
+    "shard_count": Int(1, low=1, high=2**31, help="the epoch's batches are split into this many shards"),
 }
 
 
@@ -117,6 +118,7 @@ class Pipeline:
         seed: int = 0,
         num_workers: int = 0,
         prefetch: int = 2,
+        shard: tuple[int, int] = (0, 1),
         index: DatasetIndex | None = None,
     ):
         self.source = validate_params("dataset", SOURCE_PARAMS, dict(source))
@@ -124,8 +126,14 @@ class Pipeline:
             raise ValueError("dataset: parameter 'root' is required")
         self.stages = [_as_stage_config(s) for s in (_default_stages() if stages is None else stages)]
         self.seed = Int(0, low=0, high=2**63 - 1).validate(seed, stage="pipeline", name="seed")
-        run = validate_params("pipeline", RUN_PARAMS, {"num_workers": num_workers, "prefetch": prefetch})
-        self.num_workers, self.prefetch = run["num_workers"], run["prefetch"]
+        if not (isinstance(shard, (tuple, list)) and len(shard) == 2):
+            raise ValueError(f"pipeline: parameter 'shard' must be an (index, count) pair, got {shard!r}")
+        given = {"num_workers": num_workers, "prefetch": prefetch, "shard_count": shard[1]}
+        run = validate_params("pipeline", RUN_PARAMS, given)
+        self.num_workers, self.prefetch, self.shard_count = run["num_workers"], run["prefetch"], run["shard_count"]
+        self.shard_index = Int(0, low=0, high=self.shard_count - 1).validate(
+            shard[0], stage="pipeline", name="shard_index"
+        )
         self.epoch = 0
         self.report = RunReport()
         self._index = index
@@ -164,17 +172,35 @@ class Pipeline:
         return self.source["batch_size"]
 
     def __len__(self) -> int:
-        """Batches per epoch."""
-        return n_batches(len(self.index), self.source["batch_size"], self.source["drop_last"])
+        """Batches per epoch (of this shard, when the pipeline is a shard)."""
+        total = n_batches(len(self.index), self.source["batch_size"], self.source["drop_last"])
+        return len(range(self.shard_index, total, self.shard_count))
 
     # -- running -------------------------------------------------------------------------
     def source_batches(self, epoch: int) -> Iterator[Batch]:
-        """The source's ``(paths, labels)`` batches of ``epoch``, before any stage runs."""
+        """The source's ``(paths, labels)`` batches of ``epoch`` (of this shard), before any stage runs."""
         s = self.source
-        return dataset(
+        batches = dataset(
             s["root"], s["batch_size"], shuffle=s["shuffle"], drop_last=s["drop_last"],
             seed=self.seed, epoch=epoch, index=self.index,
         )  # fmt: skip
+        if self.shard_count == 1:
+            return batches
+        return itertools.islice(batches, self.shard_index, None, self.shard_count)
+
+    def shard(self, index: int, count: int) -> Pipeline:
+        """A copy that runs shard ``index`` of ``count``: batches ``index, index + count, ...``.
+
+        The unit is the batch: an epoch's batches are fixed by the seed, and every random
+        draw derives from seed, epoch, batch and sample keys, so a batch comes out the same
+        whichever process makes it. Shards are disjoint, together they are exactly the
+        epoch, and each of several processes or machines reads only its own files.
+        """
+        spec = self.to_spec()
+        spec["run"]["shard"] = [index, count]
+        part = Pipeline.from_spec(spec, index=self._index)
+        part.epoch = self.epoch
+        return part
 
     def build_stages(self) -> list:
         """Fresh generators for the enabled stages, in order."""
@@ -276,11 +302,14 @@ class Pipeline:
         return Pipeline.from_spec(self.to_spec(), index=self._index)
 
     # -- export --------------------------------------------------------------------------
-    def to_spec(self) -> dict:
-        """The JSON-friendly spec that rebuilds this pipeline (see :mod:`genlab.spec`)."""
+    def to_spec(self, *, manifest: bool = False) -> dict:
+        """The JSON-friendly spec that rebuilds this pipeline (see :mod:`genlab.spec`).
+
+        ``manifest=True`` records the dataset listing too, so loading it does not list again.
+        """
         from .spec import pipeline_to_spec
 
-        return pipeline_to_spec(self)
+        return pipeline_to_spec(self, manifest=manifest)
 
     @classmethod
     def from_spec(cls, spec: dict, *, index: DatasetIndex | None = None) -> Pipeline:
@@ -289,11 +318,11 @@ class Pipeline:
 
         return pipeline_from_spec(spec, index=index)
 
-    def save(self, path: str) -> str:
-        """Write the spec as JSON to ``path``."""
+    def save(self, path: str, *, manifest: bool = False) -> str:
+        """Write the spec as JSON to ``path``; ``manifest=True`` keeps the listing in it too."""
         from .spec import save
 
-        return save(self, path)
+        return save(self, path, manifest=manifest)
 
     def to_python(self, path: str | None = None) -> str:
         """A standalone Python module that rebuilds this pipeline; written to ``path`` if given."""

@@ -6,7 +6,8 @@ A spec is a plain dict::
      "seed": 0,
      "source": {"name": "dataset", "params": {"root": "...", "batch_size": 32, ...}},
      "stages": [{"name": "read_images", "enabled": true, "params": {...}}, ...],
-     "run": {"num_workers": 0, "prefetch": 2}}
+     "run": {"num_workers": 0, "prefetch": 2, "shard": [0, 1]},
+     "manifest": {...}}       # optional: the dataset listing, so a run need not list again
 
 Loading a spec never executes code from it: stages are looked up in the registry by name,
 and every parameter is checked against its declaration. Whatever is wrong is a
@@ -20,6 +21,7 @@ import os
 from typing import Any
 
 from . import __version__, registry
+from .sources.manifest import index_from_manifest, index_to_manifest
 
 __all__ = [
     "FORMAT",
@@ -34,7 +36,8 @@ __all__ = [
 
 FORMAT = "genlab.pipeline"
 SCHEMA_VERSION = 1
-_TOP_KEYS = {"format", "schema_version", "genlab_version", "seed", "source", "stages", "run"}
+_TOP_KEYS = {"format", "schema_version", "genlab_version", "seed", "source", "stages", "run", "manifest"}
+_RUN_KEYS = {"num_workers", "prefetch", "shard"}
 
 
 def _jsonable(value: Any) -> Any:
@@ -45,9 +48,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def pipeline_to_spec(pipeline) -> dict:
-    """The spec of a pipeline (plain JSON types only)."""
-    return {
+def pipeline_to_spec(pipeline, *, manifest: bool = False) -> dict:
+    """The spec of a pipeline (plain JSON types only); ``manifest`` adds the dataset listing."""
+    spec = {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
         "genlab_version": __version__,
@@ -57,8 +60,15 @@ def pipeline_to_spec(pipeline) -> dict:
             {"name": s.name, "enabled": s.enabled, "params": _jsonable(s.params)}
             for s in pipeline.stages
         ],
-        "run": {"num_workers": pipeline.num_workers, "prefetch": pipeline.prefetch},
+        "run": {
+            "num_workers": pipeline.num_workers,
+            "prefetch": pipeline.prefetch,
+            "shard": [pipeline.shard_index, pipeline.shard_count],
+        },
     }
+    if manifest:
+        spec["manifest"] = index_to_manifest(pipeline.index)
+    return spec
 
 
 def _require(condition: bool, message: str) -> None:
@@ -97,16 +107,25 @@ def pipeline_from_spec(spec: dict, *, index=None):
         configs.append(StageConfig(item["name"], params, enabled))  # registry checks name and params
     run = spec.get("run", {})
     _require(isinstance(run, dict), "'run' must be an object")
+    extra = sorted(set(run) - _RUN_KEYS)
+    _require(not extra, f"'run' has unknown key {extra[:1]!r}; known keys: {sorted(_RUN_KEYS)}")
+    source_params = source.get("params", {})
+    _require(isinstance(source_params, dict), "'source.params' must be an object")
+    shard = run.get("shard", [0, 1])
+    _require(isinstance(shard, list) and len(shard) == 2, f"'run.shard' must be [index, count], got {shard!r}")
+    if index is None and spec.get("manifest") is not None:
+        index = index_from_manifest(str(source_params.get("root", "")), spec["manifest"])
     return Pipeline(
-        source.get("params", {}), configs, seed=spec.get("seed", 0), index=index,
+        source_params, configs, seed=spec.get("seed", 0), index=index,
         num_workers=run.get("num_workers", 0), prefetch=run.get("prefetch", 2),
+        shard=tuple(shard),
     )  # fmt: skip
 
 
-def save(pipeline, path: str | os.PathLike) -> str:
+def save(pipeline, path: str | os.PathLike, *, manifest: bool = False) -> str:
     """Write a pipeline's spec as indented JSON; returns the path."""
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(pipeline_to_spec(pipeline), f, indent=2)
+        json.dump(pipeline_to_spec(pipeline, manifest=manifest), f, indent=2)
         f.write("\n")
     return str(path)
 
@@ -139,6 +158,8 @@ def python_expression(pipeline, prefix: str = "") -> str:
         lines.append(f"        {prefix}{config!r},")
     lines.append("    ],")
     lines.append(")")
+    if pipeline.shard_count > 1:
+        lines[-1] += f".shard({pipeline.shard_index}, {pipeline.shard_count})"
     return "\n".join(lines)
 
 

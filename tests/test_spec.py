@@ -126,3 +126,17 @@ def test_python_export_refuses_notebook_defined_stages(digits_root):
             p.to_python()
     finally:
         genlab.registry.unregister("local_stage")
+
+
+def test_a_spec_with_its_manifest_does_not_list_again(tmp_path):
+    from corpus import write_class_folders
+
+    write_class_folders(tmp_path / "data", ["a", "b"], 3)
+    p = Pipeline.from_folder(tmp_path / "data", batch_size=4, stages=[("read_images", {"target_size": (8, 8)})])
+    p.save(tmp_path / "with.json", manifest=True)
+    p.save(tmp_path / "without.json")
+    write_class_folders(tmp_path / "data", ["a", "b", "c"], 4, seed=1)  # the folder grows after the save
+    frozen, fresh = genlab.load(tmp_path / "with.json"), genlab.load(tmp_path / "without.json")
+    assert frozen.class_names == ("a", "b") and len(frozen.index) == 6
+    assert fresh.class_names == ("a", "b", "c")
+    assert sum(len(x) for x, _ in frozen) == 6

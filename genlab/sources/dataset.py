@@ -28,7 +28,7 @@ def epoch_order(n: int, *, shuffle: bool, seed: int, epoch: int) -> np.ndarray:
 
     >>> epoch_order(5, shuffle=False, seed=0, epoch=0).tolist()
     [0, 1, 2, 3, 4]
-    >>> (epoch_order(5, shuffle=True, seed=0, epoch=1) == epoch_order(5, shuffle=True, seed=0, epoch=1)).all()
+    >>> epoch_order(5, shuffle=True, seed=0, epoch=1).tolist() == epoch_order(5, shuffle=True, seed=0, epoch=1).tolist()
     True
     """
     if not shuffle:

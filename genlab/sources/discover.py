@@ -34,7 +34,8 @@ def discover_images(
     >>> import tempfile, pathlib
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> for name in ["cat/a.JPG", "dog/b.png", "dog/.DS_Store", "dog/notes.txt"]:
-    ...     (root / name).parent.mkdir(exist_ok=True); (root / name).write_bytes(b"")
+    ...     (root / name).parent.mkdir(exist_ok=True)
+    ...     _ = (root / name).write_bytes(b"")
     >>> [(pathlib.Path(p).name, c) for p, c in discover_images(root)]
     [('a.JPG', 'cat'), ('b.png', 'dog')]
     """
@@ -104,9 +105,12 @@ def index_folder(
     if not storage.exists(root) or not storage.is_dir(root):
         raise FileNotFoundError(f"dataset root {root!r} does not exist or is not a folder")
     extensions = tuple(e.lower() for e in extensions)
-    by_class: dict[str, list[str]] = {name: [] for name in storage.list_dirs(root)}
+    files = list(storage.walk_files(root))
+    # a remote tree is listed once: its class folders are the first components of its files
+    dirs = {r.split("/", 1)[0] for r in files if "/" in r} if storage.is_remote(root) else storage.list_dirs(root)
+    by_class: dict[str, list[str]] = {name: [] for name in sorted(dirs)}
     ignored: list[tuple[str, str]] = []
-    for rel in storage.walk_files(root):
+    for rel in files:
         cls, sep, rest = rel.partition("/")
         path = storage.join(root, rel)
         if not sep:

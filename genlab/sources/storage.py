@@ -19,10 +19,17 @@ def is_url(path: str | os.PathLike) -> bool:
     return "://" in str(path)
 
 
-def _fs(url: str):
-    import fsspec.core
+def is_remote(path: str | os.PathLike) -> bool:
+    """True for network protocols (http, s3, ...): reads there are retried and time-bounded."""
+    from . import remote
 
-    return fsspec.core.url_to_fs(url)
+    return is_url(path) and remote.is_remote(str(path))
+
+
+def _fs(url: str):
+    from . import remote
+
+    return remote.filesystem(url)  # fsspec.core.url_to_fs, with timeouts for http/s3
 
 
 def join(root: str, relative: str) -> str:
@@ -39,6 +46,8 @@ def join(root: str, relative: str) -> str:
 def exists(root: str) -> bool:
     if not is_url(root):
         return os.path.exists(root)
+    if is_remote(root):
+        return True  # checked by the one listing (FileNotFoundError naming the root)
     fs, path = _fs(root)
     return fs.exists(path) or path in ("", "/")
 
@@ -46,6 +55,8 @@ def exists(root: str) -> bool:
 def is_dir(root: str) -> bool:
     if not is_url(root):
         return os.path.isdir(root)
+    if is_remote(root):
+        return True  # checked by the one listing
     fs, path = _fs(root)
     return path in ("", "/") or fs.isdir(path)
 
@@ -64,6 +75,11 @@ def walk_files(root: str) -> Iterator[str]:
             for name in sorted(filenames):
                 if not name.startswith("."):
                     yield prefix + name
+        return
+    if is_remote(root):
+        from . import remote
+
+        yield from remote.walk_files(root)  # one retried listing
         return
     fs, base = _fs(root)
     base = base.rstrip("/")
@@ -91,5 +107,9 @@ def read_bytes(path: str | os.PathLike) -> bytes:
     if not is_url(path):
         with open(path, "rb") as f:
             return f.read()
+    if is_remote(path):
+        from . import remote
+
+        return remote.read_bytes(path)  # retried with backoff, bounded in time
     fs, inner = _fs(path)
     return fs.cat_file(inner)
