@@ -66,3 +66,14 @@ def test_shuffle_keeps_labels_keys_and_paths_aligned():
         i = int(key) - 100
         np.testing.assert_array_equal(x, batch.x[i])
         assert y.argmax() == i and path == f"p{i}"
+
+
+def test_augment_seed_gives_new_draws_for_the_same_samples():
+    batch = image_batch()
+    params = dict(hflip=0.5, rotation_p=0.5, noise_p=0.5)
+    first = run(batch, genlab.augment(**params))
+    again = run(batch, genlab.augment(**params, seed=0))
+    other = run(batch, genlab.augment(**params, seed=1))
+    assert first.info.applied == again.info.applied
+    assert other.info.applied != first.info.applied
+    np.testing.assert_array_equal(other.info.keys, first.info.keys)

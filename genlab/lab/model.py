@@ -1,0 +1,359 @@
+"""The state behind :class:`genlab.lab.PipelineLab`, kept free of widgets so it can be tested.
+
+A :class:`LabModel` holds the last good :class:`~genlab.pipeline.Pipeline` and which source batch
+the preview shows (``epoch`` and ``batch_index``). Every edit is tried on a copy and run on that
+same source batch; only an edit that runs is kept, so a bad value leaves the last good state.
+
+Stages run one at a time, each through its own :class:`~genlab.stages.protocol.GeneratorPipeline`
+(the same two-yield driver, the same results as :meth:`Pipeline.run_stages`), so the output of an
+unchanged prefix of the chain is reused: moving an ``augment`` slider does not read the files again.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genlab import memory
+from genlab.batch import Batch
+from genlab.params import validate_params
+from genlab.pipeline import Pipeline, StageConfig, StageTrace
+from genlab.sources.dataset import SOURCE_PARAMS
+from genlab.spec import load as load_spec
+from genlab.spec import pipeline_from_spec
+from genlab.stages.protocol import GeneratorPipeline
+
+__all__ = ["LabModel", "LabRun", "MemoryFigures", "ExportResult", "ORIGINAL_STAGES"]
+
+#: Stages kept for the "original" side of the original-vs-augmented view.
+ORIGINAL_STAGES = ("read_images",)
+_CACHE_SIZE = 24
+
+
+@dataclass(frozen=True)
+class LabRun:
+    """The preview batch after the enabled stages and what each stage did to it."""
+
+    batch: Batch
+    rows: tuple[StageTrace, ...]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class MemoryFigures:
+    """What the configured pipeline costs: streaming versus loading the whole dataset."""
+
+    n_images: int
+    batch_bytes: int
+    largest_stage_bytes: int
+    streaming_bytes: int
+    eager_bytes: int
+    eager_shape: tuple[int, ...]
+    eager_dtype: str
+    rss_bytes: int
+
+    def summary(self) -> str:
+        """One line with the main figures."""
+        f = memory.format_bytes
+        return (
+            f"streaming holds {f(self.streaming_bytes)} of batches; loading all "
+            f"{self.n_images} images eagerly as {self.eager_dtype} {self.eager_shape[1:]} "
+            f"takes {f(self.eager_bytes)}; process RSS {f(self.rss_bytes)}"
+        )
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What :meth:`LabModel.export` wrote and the pipeline that rebuilds the preview."""
+
+    pipeline: Pipeline
+    spec_path: Path | None
+    python_path: Path | None
+    epoch: int
+    batch_index: int
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _stage_key(config: StageConfig) -> tuple:
+    return (config.name, _freeze(config.params))
+
+
+def _trace_row(name: str, batch: Batch, seconds: float) -> StageTrace:
+    x = batch[0]
+    shape = tuple(getattr(x, "shape", (len(x),)))
+    dtype = str(getattr(x, "dtype", "paths"))
+    return StageTrace(name, shape, dtype, memory.batch_nbytes(batch), seconds)
+
+
+class LabModel:
+    """The pipeline being tuned, the preview batch, and every action of the lab.
+
+    Parameters
+    ----------
+    pipeline
+        The pipeline to tune. The lab works on its own copy; :meth:`export` hands one back.
+    epoch, batch_index
+        Which source batch the preview shows.
+    """
+
+    def __init__(self, pipeline: Pipeline, epoch: int = 0, batch_index: int = 0) -> None:
+        if not isinstance(pipeline, Pipeline):
+            raise TypeError(f"expected a genlab.Pipeline, got {pipeline!r}")
+        self.pipeline = pipeline.copy()
+        self.epoch = epoch
+        self.batch_index = batch_index
+        self.sampler = memory.MemorySampler(max_samples=500)
+        self._outputs: OrderedDict[tuple, tuple[Batch, StageTrace]] = OrderedDict()
+        self._source: tuple[tuple, Batch] | None = None
+        self.last: LabRun = self._run(self.pipeline)
+        self.sampler.sample()
+
+    @classmethod
+    def from_folder(cls, root: str | os.PathLike, **kwargs: Any) -> LabModel:
+        """A model over ``Pipeline.from_folder(root, **kwargs)``."""
+        return cls(Pipeline.from_folder(str(root), **kwargs))
+
+    # -- running ------------------------------------------------------------------------
+    def _source_key(self, pipeline: Pipeline) -> tuple:
+        return (_freeze(pipeline.source), pipeline.seed, self.epoch, self.batch_index)
+
+    def source_batch(self, pipeline: Pipeline | None = None) -> Batch:
+        """The source batch the preview shows (paths and labels, before any stage)."""
+        pipeline = pipeline or self.pipeline
+        key = self._source_key(pipeline)
+        if self._source is None or self._source[0] != key:
+            n = len(pipeline)
+            if not 0 <= self.batch_index < n:
+                raise IndexError(f"batch_index {self.batch_index} out of range for {n} batches")
+            for number, batch in enumerate(pipeline.source_batches(self.epoch)):
+                if number == self.batch_index:
+                    self._source = (key, batch)
+                    break
+        return self._source[1]
+
+    def _run_chain(
+        self, pipeline: Pipeline, configs: list[StageConfig]
+    ) -> tuple[Batch, Batch, list[StageTrace]]:
+        """Run the source batch through ``configs``, reusing outputs of an unchanged prefix."""
+        batch = source = self.source_batch(pipeline)
+        prefix: tuple = (self._source_key(pipeline),)
+        rows = []
+        for config in configs:
+            prefix = (*prefix, _stage_key(config))
+            cached = self._outputs.get(prefix)
+            if cached is None:
+                started = time.perf_counter()
+                with GeneratorPipeline(iter([batch]), config.build()) as run:
+                    out = next(run)
+                cached = (out, _trace_row(config.name, out, time.perf_counter() - started))
+                self._outputs[prefix] = cached
+                while len(self._outputs) > _CACHE_SIZE:
+                    self._outputs.popitem(last=False)
+            else:
+                self._outputs.move_to_end(prefix)
+            batch = cached[0]
+            rows.append(cached[1])
+        return source, batch, rows
+
+    def _run(self, pipeline: Pipeline) -> LabRun:
+        started = time.perf_counter()
+        source, batch, rows = self._run_chain(pipeline, [s for s in pipeline.stages if s.enabled])
+        rows.insert(0, _trace_row("dataset", source, 0.0))
+        return LabRun(batch, tuple(rows), time.perf_counter() - started)
+
+    # -- editing ------------------------------------------------------------------------
+    def apply(self, edit: Callable[[Pipeline], Any]) -> LabRun:
+        """Apply ``edit`` to a copy of the pipeline and run the preview batch through it.
+
+        The edit is kept only if it validates and runs; otherwise the exception propagates and
+        the model still holds the last good pipeline and preview.
+        """
+        candidate = self.pipeline.copy()
+        edit(candidate)
+        run = self._run(candidate)
+        self.pipeline, self.last = candidate, run
+        self.sampler.sample()
+        return run
+
+    def set_params(self, stage: int | str, **params: Any) -> LabRun:
+        """Change parameters of a stage (by position or name)."""
+        return self.apply(lambda p: p.set_params(stage, **params))
+
+    def enable(self, stage: int | str, enabled: bool = True) -> LabRun:
+        """Switch a stage on or off."""
+        return self.apply(lambda p: p.enable(stage, enabled))
+
+    def move(self, stage: int | str, to: int) -> LabRun:
+        """Move a stage to position ``to``."""
+        last = len(self.pipeline.stages) - 1
+        if not 0 <= to <= last:
+            raise IndexError(f"cannot move a stage to position {to}; positions are 0 to {last}")
+        return self.apply(lambda p: p.move(stage, to))
+
+    def add(self, name: str, index: int | None = None, **params: Any) -> LabRun:
+        """Insert a registered stage (at the end by default)."""
+        return self.apply(lambda p: p.add(name, index, **params))
+
+    def remove(self, stage: int | str) -> LabRun:
+        """Remove a stage."""
+        return self.apply(lambda p: p.remove(stage))
+
+    def set_source(self, **params: Any) -> LabRun:
+        """Change source settings (``batch_size``, ``shuffle``); the preview restarts at batch 0."""
+        old = (self.epoch, self.batch_index)
+        self.epoch = self.batch_index = 0
+
+        unknown = sorted(set(params) - {"batch_size", "shuffle", "drop_last"})
+        if unknown:
+            raise ValueError(f"dataset: parameter {unknown[0]!r} cannot be changed in the lab")
+
+        def edit(p: Pipeline) -> None:
+            p.source = validate_params("dataset", SOURCE_PARAMS, {**p.source, **params})
+
+        try:
+            return self.apply(edit)
+        except Exception:
+            self.epoch, self.batch_index = old
+            raise
+
+    def next_batch(self) -> LabRun:
+        """Show the next source batch (the first of the next epoch after the last)."""
+        self.batch_index += 1
+        if self.batch_index >= len(self.pipeline):
+            self.epoch, self.batch_index = self.epoch + 1, 0
+        self.last = self._run(self.pipeline)
+        self.sampler.sample()
+        return self.last
+
+    def new_draw(self) -> LabRun:
+        """Draw the random augmentations anew on the same images.
+
+        Raises the ``seed`` parameter of the first ``augment`` stage, which is mixed into that
+        stage's draws only: the source batch stays the same, and the exported pipeline carries
+        the new value, so it rebuilds exactly this batch. Without an ``augment`` stage the
+        pipeline seed moves on instead (which also reorders a shuffled dataset).
+        """
+
+        def edit(p: Pipeline) -> None:
+            try:
+                config = p.stage("augment")
+            except ValueError:
+                p.seed += 1
+                return
+            p.set_params("augment", seed=config.params["seed"] + 1)
+
+        return self.apply(edit)
+
+    def load(self, spec_or_path: dict | str | os.PathLike) -> LabRun:
+        """Replace the pipeline by one loaded from a spec dict or a JSON spec file."""
+        if isinstance(spec_or_path, dict):
+            pipeline = pipeline_from_spec(copy.deepcopy(spec_or_path))
+        else:
+            pipeline = load_spec(spec_or_path)
+        old = (self.pipeline, self.epoch, self.batch_index)
+        self.epoch = self.batch_index = 0
+        try:
+            run = self._run(pipeline)
+        except Exception:
+            self.pipeline, self.epoch, self.batch_index = old
+            raise
+        self.pipeline, self.last = pipeline, run
+        return run
+
+    # -- views ----------------------------------------------------------------------------
+    def original(self) -> Batch:
+        """The preview's source batch through the :data:`ORIGINAL_STAGES` only (no augmentation)."""
+        configs = [s for s in self.pipeline.stages if s.enabled and s.name in ORIGINAL_STAGES]
+        return self._run_chain(self.pipeline, configs)[1]
+
+    def original_pairs(self) -> tuple[Batch, Batch]:
+        """The original and the processed preview batch, aligned sample by sample by their keys."""
+        original, processed = self.original(), self.last.batch
+        keys_o, keys_p = original.info.keys, processed.info.keys
+        if keys_o is None or keys_p is None:
+            n = min(original.size, processed.size)
+            return original.select(np.arange(n)), processed.select(np.arange(n))
+        position = {int(k): i for i, k in enumerate(keys_o)}
+        keep = [i for i, k in enumerate(keys_p) if int(k) in position]
+        return original.select([position[int(keys_p[i])] for i in keep]), processed.select(keep)
+
+    def draws(self, n: int = 16, sample: int = 0) -> Batch:
+        """One sample of the source batch under ``n`` draws (seeds ``seed`` .. ``seed + n - 1``)."""
+        source = self.source_batch().select([sample])
+        configs = [s for s in self.pipeline.stages if s.enabled]
+        outputs = []
+        for k in range(n):
+            with GeneratorPipeline(
+                iter([source.replace(seed=self.pipeline.seed + k)]), *[c.build() for c in configs]
+            ) as run:
+                outputs.append(next(run))
+        x = np.concatenate([b.x for b in outputs])
+        y = np.concatenate([b.y for b in outputs])
+        return Batch(x, y, outputs[0].info)
+
+    def class_counts(self) -> dict[str, int]:
+        """How many samples of each class the preview batch holds (every class listed)."""
+        names = self.pipeline.class_names
+        counts = np.asarray(self.last.batch.y).sum(axis=0)
+        return {name: int(c) for name, c in zip(names, counts)}
+
+    def memory_figures(self) -> MemoryFigures:
+        """The cost of the configured pipeline, measured on the preview batch."""
+        batch = self.last.batch
+        x = batch.x
+        rows = self.last.rows
+        n_images = len(self.pipeline.index)
+        if isinstance(x, np.ndarray) and x.ndim == 4:
+            eager_shape = (n_images, *x.shape[1:])
+            eager_dtype = str(x.dtype)
+            eager = memory.eager_cost(n_images, x.shape[1:3], x.shape[3], x.dtype)
+            workers = self.pipeline.num_workers
+            streaming = memory.streaming_footprint(
+                x.shape, x.dtype, prefetch=self.pipeline.prefetch if workers else 1, workers=workers
+            )
+        else:
+            eager_shape, eager_dtype, eager, streaming = (n_images,), "paths", 0, 0
+        return MemoryFigures(
+            n_images=n_images,
+            batch_bytes=rows[-1].nbytes,
+            largest_stage_bytes=max(r.nbytes for r in rows),
+            streaming_bytes=streaming,
+            eager_bytes=eager,
+            eager_shape=eager_shape,
+            eager_dtype=eager_dtype,
+            rss_bytes=self.sampler.samples()[-1].rss if self.sampler.samples() else 0,
+        )
+
+    # -- export ---------------------------------------------------------------------------
+    def export(self, stem: str | os.PathLike | None = None) -> ExportResult:
+        """Return a copy of the pipeline and, given ``stem``, write ``stem.json`` and ``stem.py``.
+
+        Iterating the returned (or reloaded) pipeline over epoch ``epoch`` gives, as batch
+        ``batch_index``, exactly the preview batch.
+        """
+        pipeline = self.pipeline.copy()
+        spec_path = python_path = None
+        if stem is not None:
+            stem = Path(stem)
+            if stem.suffix in (".json", ".py"):
+                stem = stem.with_suffix("")
+            stem.parent.mkdir(parents=True, exist_ok=True)
+            spec_path = Path(pipeline.save(stem.with_suffix(".json")))
+            python_path = stem.with_suffix(".py")
+            pipeline.to_python(python_path)
+        return ExportResult(pipeline, spec_path, python_path, self.epoch, self.batch_index)

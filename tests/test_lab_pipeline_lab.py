@@ -1,0 +1,172 @@
+"""Tests for genlab.lab.pipeline_lab: the PipelineLab widget driven from Python, no browser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ipywidgets")
+pytest.importorskip("matplotlib")
+
+import genlab  # noqa: E402
+from genlab.lab import PipelineLab  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def lab(digits_root, tmp_path):
+    pipeline = genlab.Pipeline.from_folder(
+        digits_root,
+        batch_size=8,
+        seed=0,
+        stages=[
+            ("read_images", {"target_size": (32, 32)}),
+            "augment",
+            "rescale_images",
+            "shuffle_samples",
+        ],
+    )
+    return PipelineLab(pipeline, throttle=0, export_stem=tmp_path / "exported")
+
+
+def _by_class(widget, css_class):
+    found = []
+    if css_class in getattr(widget, "_dom_classes", ()):
+        found.append(widget)
+    for child in getattr(widget, "children", ()):
+        found.extend(_by_class(child, css_class))
+    return found
+
+
+def test_controls_are_generated_from_declared_params(lab):
+    assert set(lab.toggles[i].description for i in range(4)) == {
+        "1. read_images",
+        "2. augment",
+        "3. rescale_images",
+        "4. shuffle_samples",
+    }
+    kinds = {
+        name: type(c.widget).__name__ for (p, name), c in lab.controls.items() if p in (0, 1, 2)
+    }
+    assert kinds["hflip"] == "FloatSlider"
+    assert kinds["resize"] == "Dropdown"
+    assert kinds["draft"] == "Checkbox"
+    assert kinds["target_size"] == "HBox"  # width and height fields
+    assert kinds["mean"] == "Text"
+    assert kinds["max_pixels"] == "BoundedIntText"
+    assert lab.controls[(0, "target_size")].value == (32, 32)
+    assert bytes(lab.grid.value).startswith(PNG_MAGIC) and bytes(lab.grid.value) == lab.grid_png
+
+
+def test_moving_a_slider_changes_the_pipeline_and_redraws(lab):
+    before, redraws = bytes(lab.grid.value), lab.redraws
+    lab.controls[(1, "vflip")].widget.value = 1.0
+    assert lab.model.pipeline.stages[1].params["vflip"] == 1.0
+    assert lab.redraws == redraws + 1
+    assert bytes(lab.grid.value) != before
+    assert lab.message.value == ""
+
+
+def test_toggle_changes_grid_and_memory_numbers(lab):
+    memory_before, grid_before = lab.memory_table.value, bytes(lab.grid.value)
+    assert "float32" in memory_before
+    lab.toggles[2].value = False  # rescale_images off: uint8 all the way
+    assert lab.model.pipeline.stages[2].enabled is False
+    assert "float32" not in lab.memory_table.value
+    assert lab.memory_table.value != memory_before
+    lab.toggles[2].value = True
+    assert "float32" in lab.memory_table.value
+    assert bytes(lab.grid.value) == grid_before  # same source batch, same draws
+
+
+def test_bad_value_shows_a_message_and_keeps_the_last_good_state(lab):
+    good = lab.model.pipeline.to_spec()
+    lab.controls[(2, "mean")].widget.value = "1, 2"
+    assert "not applied" in lab.message.value and "mean" in lab.message.value
+    assert lab.controls[(2, "mean")].widget.value == "0, 0, 0"  # control shows the kept value again
+    lab.controls[(0, "target_size")]._parts[0].value = 0
+    assert "target_size" in lab.message.value
+    assert lab.controls[(0, "target_size")].value == (32, 32)
+    assert lab.move(1, 3) is False  # augment after rescale breaks at run time
+    assert "augment works on uint8" in lab.message.value
+    assert [t.description for t in lab.toggles][1] == "2. augment"
+    assert lab.model.pipeline.to_spec() == good
+    lab.controls[(1, "hflip")].widget.value = 0.0  # a good change clears the message
+    assert lab.message.value == ""
+
+
+def test_add_reorder_remove_buttons(lab):
+    @genlab.stage(params={"amount": genlab.Int(10, low=0, high=255, help="added to every pixel")})
+    def brighten_for_lab_test(batch, *, amount):
+        return batch.replace(x=np.clip(batch.x.astype(np.int16) + amount, 0, 255).astype(np.uint8))
+
+    try:
+        lab._rebuild_stages()  # the dropdown lists stages registered after the lab was made
+        assert "brighten_for_lab_test" in lab.add_choice.options
+        lab.add_choice.value = "brighten_for_lab_test"
+        _by_class(lab, "genlab-add")[0].click()
+        assert lab.model.pipeline.stages[-1].name == "brighten_for_lab_test"
+        assert type(lab.controls[(4, "amount")].widget).__name__ == "IntSlider"
+        _by_class(lab, "genlab-move-up")[4].click()
+        _by_class(lab, "genlab-move-up")[3].click()
+        assert [s.name for s in lab.model.pipeline.stages][2] == "brighten_for_lab_test"
+        lab.controls[(2, "amount")].widget.value = 50
+        assert lab.model.pipeline.stages[2].params["amount"] == 50
+        _by_class(lab, "genlab-remove")[2].click()
+        assert "brighten_for_lab_test" not in [s.name for s in lab.model.pipeline.stages]
+    finally:
+        genlab.registry.unregister("brighten_for_lab_test")
+
+
+def test_next_batch_new_draw_and_views(lab):
+    grid = bytes(lab.grid.value)
+    _by_class(lab, "genlab-next-batch")[0].click()
+    assert lab.model.batch_index == 1 and bytes(lab.grid.value) != grid
+    _by_class(lab, "genlab-new-draw")[0].click()
+    assert lab.model.pipeline.stage("augment").params["seed"] == 1 and "draw 1" in lab.status.value
+    for index, image in enumerate(
+        [lab.compare, lab.draws_image, lab.class_mix_image, lab.rss_image], start=1
+    ):
+        assert bytes(image.value) == b""  # drawn only when looked at
+        lab.views.selected_index = index
+        assert bytes(image.value).startswith(PNG_MAGIC)
+    assert "class mix:" in lab.class_line.value
+
+
+def test_export_button_writes_files_that_rebuild_the_grid(lab, tmp_path):
+    lab.controls[(1, "rotation_p")].widget.value = 1.0
+    _by_class(lab, "genlab-export")[0].click()
+    assert "exported.json" in lab.export_result.value
+    spec_path, python_path = tmp_path / "exported.json", tmp_path / "exported.py"
+    assert spec_path.exists() and python_path.exists()
+    rebuilt = genlab.load(spec_path)
+    batch = next(iter(rebuilt.iter_epoch(lab.model.epoch)))
+    np.testing.assert_array_equal(batch.x, lab.model.last.batch.x)
+    assert lab.export().pipeline == rebuilt
+    lab.load_path.value = str(spec_path)
+    lab.controls[(1, "rotation_p")].widget.value = 0.0
+    _by_class(lab, "genlab-load")[0].click()
+    assert lab.model.pipeline.stages[1].params["rotation_p"] == 1.0
+    assert lab.controls[(1, "rotation_p")].value == 1.0
+
+
+def test_lab_from_a_folder(digits_root):
+    lab = PipelineLab(digits_root, batch_size=4, throttle=0)
+    assert [s.name for s in lab.model.pipeline.stages] == list(genlab.pipeline.DEFAULT_STAGES)
+    assert lab.model.last.batch.x.shape == (4, 224, 224, 3)
+
+
+def test_views_draw_when_a_stage_changes_the_image_size(lab):
+    @genlab.stage
+    def halve_for_lab_test(batch):
+        return batch.replace(x=batch.x[:, ::2, ::2])
+
+    try:
+        assert lab.add_stage("halve_for_lab_test", 1)
+        lab.views.selected_index = 1  # original 32 px beside processed 16 px
+        assert lab.message.value == ""
+        assert bytes(lab.compare.value).startswith(PNG_MAGIC)
+        assert lab.model.last.batch.x.shape[1:3] == (16, 16)
+    finally:
+        genlab.registry.unregister("halve_for_lab_test")

@@ -1,0 +1,29 @@
+"""Tests for genlab.lab.throttle: redraw at once, then merge bursts into one trailing call."""
+
+from __future__ import annotations
+
+import asyncio
+
+from genlab.lab.throttle import Throttle
+
+
+def test_throttle_runs_the_first_request_and_merges_a_burst():
+    calls = []
+
+    async def burst():
+        throttle = Throttle(lambda: calls.append(len(calls)), interval=0.05)
+        throttle.trigger()
+        assert calls == [0]  # the first change redraws at once
+        for _ in range(10):
+            throttle.trigger()
+            await asyncio.sleep(0.001)
+        assert throttle.pending and calls == [0]
+        await asyncio.sleep(0.15)
+        assert not throttle.pending
+        assert calls == [0, 1]  # the burst became one trailing call
+        throttle.trigger()  # quiet for longer than the interval: at once again
+        assert calls == [0, 1, 2]
+
+    asyncio.run(burst())
+    Throttle(lambda: calls.append("now"), interval=0.05).trigger()  # no loop running: at once
+    assert calls == [0, 1, 2, "now"]
