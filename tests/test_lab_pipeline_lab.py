@@ -170,3 +170,15 @@ def test_views_draw_when_a_stage_changes_the_image_size(lab):
         assert lab.model.last.batch.x.shape[1:3] == (16, 16)
     finally:
         genlab.registry.unregister("halve_for_lab_test")
+
+
+def test_statistics_button_fills_rescale_from_the_data(lab):
+    from genlab.integrations.dask import channel_stats
+
+    expected = channel_stats(lab.model.pipeline, client=False)
+    _by_class(lab, "genlab-stats")[0].click()
+    params = lab.model.pipeline.stage("rescale_images").params
+    np.testing.assert_allclose(params["mean"], expected.mean)
+    np.testing.assert_allclose(params["std"], expected.std)
+    assert lab.stats_progress.value == lab.stats_progress.max > 0
+    assert 0 < min(params["mean"]) and max(params["mean"]) < 255

@@ -150,6 +150,8 @@ class PipelineLab(widgets.VBox):
             placeholder="spec.json", description="load spec", layout=widgets.Layout(width="26em")
         )
         self.load_path.add_class("genlab-load-path")
+        self.stats_progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="10em"))
+        self.stats_progress.add_class("genlab-stats-progress")
 
         left = widgets.VBox(
             [
@@ -171,6 +173,17 @@ class PipelineLab(widgets.VBox):
                 ),
                 self.export_result,
                 widgets.HBox([self.load_path, _button("load", "genlab-load", self._on_load)]),
+                widgets.HBox(
+                    [
+                        _button(
+                            "mean/std from the data",
+                            "genlab-stats",
+                            self.fill_statistics,
+                            "one pass over the dataset fills rescale_images' mean and std",
+                        ),
+                        self.stats_progress,
+                    ]
+                ),
             ],
             layout=widgets.Layout(width="46%", min_width="30em", padding="0 1em 0 0"),
         )
@@ -240,6 +253,25 @@ class PipelineLab(widgets.VBox):
         files) is exactly the batch in the grid.
         """
         return self.model.export(stem)
+
+    def fill_statistics(self, client: Any = False) -> bool:
+        """Fill ``rescale_images``' mean and std with the dataset's per-channel statistics.
+
+        One pass over the whole dataset (:func:`genlab.integrations.dask.channel_stats`) with
+        the progress bar moving; ``client=False`` runs it here, a Dask client or scheduler
+        address runs it on a cluster.
+        """
+        from ..integrations.dask import channel_stats
+
+        def progress(done: int, total: int) -> None:
+            self.stats_progress.max = max(total, 1)
+            self.stats_progress.value = done
+
+        def action() -> None:
+            stats = channel_stats(self.model.pipeline, client=client, progress=progress)
+            self.model.apply(stats.apply_to)
+
+        return self._act(action)
 
     def load(self, spec_or_path: dict | str | os.PathLike) -> bool:
         """Load a spec (dict or JSON file) into the lab."""
