@@ -253,6 +253,16 @@ class Pipeline:
         self.run_stages(batch, observer=observe)
         return rows
 
+    def memory_estimate(self):
+        """The batch memory a run will hold (batch x prefetch x workers), known before it starts.
+
+        See :func:`genlab.parallel.estimate_memory`; a run warns by itself when the figure
+        exceeds the memory available.
+        """
+        from .parallel import estimate_memory
+
+        return estimate_memory(self)
+
     # -- editing between epochs --------------------------------------------------------
     def _position(self, stage: str | int) -> int:
         if isinstance(stage, int):

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from genlab.lab.throttle import Throttle
+
+
+def in_fresh_thread(function, *args):
+    """Run in a thread of its own, away from any event loop another test left running here."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(function, *args).result()
 
 
 def test_throttle_runs_the_first_request_and_merges_a_burst():
@@ -26,6 +33,6 @@ def test_throttle_runs_the_first_request_and_merges_a_burst():
         throttle.trigger()  # quiet for longer than the interval: at once again
         assert calls == [0, 1, 2]
 
-    asyncio.run(burst())
-    Throttle(lambda: calls.append("now"), interval=0.05).trigger()  # no loop running: at once
+    in_fresh_thread(asyncio.run, burst())
+    in_fresh_thread(Throttle(lambda: calls.append("now"), interval=0.05).trigger)  # no loop: at once
     assert calls == [0, 1, 2, "now"]

@@ -7,6 +7,7 @@ not dropped silently: it is listed in :attr:`DatasetIndex.ignored` with the reas
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -80,9 +81,14 @@ class DatasetIndex:
     def __len__(self) -> int:
         return len(self.paths)
 
+    @functools.cached_property
+    def label_codes(self) -> np.ndarray:
+        """Row ``i`` is the one-hot code of class ``i`` (LabelBinarizer, made once)."""
+        return one_hot(np.arange(len(self.class_names)), len(self.class_names))
+
     def one_hot(self, keys: np.ndarray) -> np.ndarray:
         """The one-hot labels of the samples ``keys``."""
-        return one_hot(self.labels[keys], len(self.class_names))
+        return self.label_codes[self.labels[keys]]
 
     def class_counts(self) -> dict[str, int]:
         counts = np.bincount(self.labels, minlength=len(self.class_names))

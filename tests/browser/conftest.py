@@ -98,7 +98,7 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def jupyterlab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """Start JupyterLab over a temporary copy of ``notebooks/``; yield its URL and folders."""
     reason = _missing_requirement()
@@ -178,7 +178,7 @@ class LabPage:
         return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     """A headless Debian Chromium driven by Playwright's sync API."""
     reason = _missing_requirement()

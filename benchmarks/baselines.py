@@ -1,0 +1,196 @@
+"""What a user would write instead of genlab, each a function ``run(items, batch_size) -> images``.
+
+``items`` is a list of ``(path, class_index)``.  Each function consumes the
+whole set once and returns how many images reached the consumer.
+
+- ``post_style``: the post's own pipeline, hand-written two-yield coroutines
+  chained by a ``GeneratorPipeline``-style driver, in one process
+  (``Image.open(...).convert('RGB').resize(...)`` with NEAREST, rot90, mean
+  subtraction, shuffle within the batch).
+- ``one_process``: plain Pillow decode + BILINEAR resize + flip + float32
+  normalize in a loop, one process.
+- ``dataloader``: ``torch.utils.data.DataLoader(num_workers=2)`` over a
+  ``Dataset`` doing the same work as ``one_process``.
+- ``ceiling``: a bare 2-process pool doing only decode + resize, returning
+  nothing: no pipeline can beat it on the same cores.
+- ``eager``: load the whole set into one float32 array first, the way the
+  post warns against.
+"""
+
+from __future__ import annotations
+
+from multiprocessing import get_context
+
+import numpy as np
+from PIL import Image
+
+TARGET = (224, 224)
+POST_MEAN = np.array([103.939, 116.779, 123.68], dtype=np.float32)
+NORM_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32) * 255
+NORM_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32) * 255
+
+
+# --- the post's style: two-yield coroutines and their driver --------------------------------
+
+
+def post_dataset(items, batch_size):
+    n_classes = max(label for _, label in items) + 1
+    for start in range(0, len(items), batch_size):
+        chunk = items[start : start + batch_size]
+        paths = [p for p, _ in chunk]
+        y = np.eye(n_classes, dtype=np.int64)[[label for _, label in chunk]]
+        yield paths, y
+
+
+def post_read_images(target_size=TARGET):
+    while True:
+        paths, y = yield
+        x = np.array(
+            [
+                np.array(Image.open(p).convert("RGB").resize(target_size, Image.NEAREST))
+                for p in paths
+            ]
+        )
+        yield x, y
+
+
+def post_augment(rotate90=True):
+    while True:
+        x, y = yield
+        if rotate90:
+            x = np.array([np.rot90(img, k=np.random.randint(4)) for img in x])
+        yield x, y
+
+
+def post_rescale_images(mean):
+    while True:
+        x, y = yield
+        x = x.astype(np.float32)
+        x -= mean
+        yield x, y
+
+
+def post_shuffle_samples():
+    while True:
+        x, y = yield
+        order = np.random.permutation(len(x))
+        yield x[order], y[order]
+
+
+class PostGeneratorPipeline:
+    """The post's driver: for each source batch send None to every step, then the batch through."""
+
+    def __init__(self, source, *steps):
+        self.source = source
+        self.steps = steps
+
+    def __iter__(self):
+        for batch in self.source:
+            for step in self.steps:
+                next(step)
+            for step in self.steps:
+                batch = step.send(batch)
+            yield batch
+
+
+def post_style(items, batch_size):
+    np.random.seed(0)
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(items))
+    shuffled = [items[i] for i in order]
+    pipeline = PostGeneratorPipeline(
+        post_dataset(shuffled, batch_size),
+        post_read_images(),
+        post_augment(rotate90=True),
+        post_rescale_images(mean=POST_MEAN),
+        post_shuffle_samples(),
+    )
+    n = 0
+    for x, _y in pipeline:
+        n += len(x)
+    return n
+
+
+# --- the same work as genlab with workers: decode, BILINEAR 224, flip, float32 normalize ----
+
+
+def load_normalized(path: str, flip: bool) -> np.ndarray:
+    img = Image.open(path).convert("RGB").resize(TARGET, Image.BILINEAR)
+    if flip:
+        img = img.transpose(Image.FLIP_LEFT_RIGHT)
+    arr = np.asarray(img, dtype=np.float32)
+    return (arr - NORM_MEAN) / NORM_STD
+
+
+def one_process(items, batch_size):
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(items))
+    n_classes = max(label for _, label in items) + 1
+    n = 0
+    for start in range(0, len(items), batch_size):
+        chunk = [items[i] for i in order[start : start + batch_size]]
+        x = np.stack([load_normalized(p, rng.random() < 0.5) for p, _ in chunk])
+        y = np.eye(n_classes, dtype=np.int64)[[label for _, label in chunk]]
+        assert len(y) == len(x)
+        n += len(x)
+    return n
+
+
+def dataloader(items, batch_size, num_workers=2):
+    import torch
+    from torch.utils.data import DataLoader, Dataset
+
+    class FolderDataset(Dataset):
+        def __init__(self, items):
+            self.items = items
+
+        def __len__(self):
+            return len(self.items)
+
+        def __getitem__(self, i):
+            path, label = self.items[i]
+            return load_normalized(path, bool(np.random.random() < 0.5)), label
+
+    torch.manual_seed(0)
+    loader = DataLoader(
+        FolderDataset(items), batch_size=batch_size, shuffle=True, num_workers=num_workers
+    )
+    n = 0
+    for x, _y in loader:
+        n += len(x)
+    return n
+
+
+# --- the ceiling and the eager load -----------------------------------------------------------
+
+
+def _decode_resize(path: str) -> None:
+    Image.open(path).convert("RGB").resize(TARGET, Image.BILINEAR)
+
+
+def ceiling(items, batch_size, processes=2):
+    paths = [p for p, _ in items]
+    with get_context("fork").Pool(processes) as pool:
+        for _ in pool.imap_unordered(_decode_resize, paths, chunksize=batch_size):
+            pass
+    return len(paths)
+
+
+def eager(items, batch_size):
+    """Load everything first as a user would, then iterate batches from memory."""
+    x = np.array([load_normalized(p, False) for p, _ in items])
+    y = np.array([label for _, label in items])
+    n = 0
+    for start in range(0, len(x), batch_size):
+        xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+        n += min(len(xb), len(yb))
+    return n
+
+
+ROWS = {
+    "post_style": post_style,
+    "one_process": one_process,
+    "dataloader": dataloader,
+    "ceiling": ceiling,
+    "eager": eager,
+}

@@ -1,0 +1,397 @@
+"""Measure genlab against what users would pick instead, side by side, in one run.
+
+    python benchmarks/run.py            # 1,000 and 10,000 images, ~10 minutes on 2 cores
+    python benchmarks/run.py --quick    # smoke run: 200 images, a few seconds a row
+    python benchmarks/run.py --repeat 3 # each row 3 times, interleaved, fastest kept
+
+Every row runs in a fresh Python process, so that one row's memory never
+counts in another's; a thread here samples the PSS of that process and all
+its workers every 20 ms and keeps the peak.  Throughput counts the whole
+pass over the set, worker start-up included.  "CPU ms/image" is the CPU
+time of the row's process and its workers per image: what each image costs,
+less sensitive than images/s to other programs using the cores.  The table
+is markdown, ready for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+if str(HERE.parent) not in sys.path:  # this checkout's genlab, unless PYTHONPATH names another
+    sys.path.insert(len(sys.path) if os.environ.get("PYTHONPATH") else 1, str(HERE.parent))
+
+from image_sets import list_images, photo_set, subset, warm_cache  # noqa: E402
+from memwatch import PeakWatcher, tree_pss  # noqa: E402
+
+MB = 1024 * 1024
+
+# name -> (label in the table, worker processes, module holding the row)
+ROWS = {
+    "genlab_w0_post": ("genlab, 0 workers, post's settings", 0, "genlab_rows"),
+    "post_style": ("post-style GeneratorPipeline (1 process)", 0, "baselines"),
+    "genlab_w0": ("genlab, 0 workers", 0, "genlab_rows"),
+    "one_process": ("Pillow loop, 1 process", 0, "baselines"),
+    "genlab_w2": ("genlab, 2 workers", 2, "genlab_rows"),
+    "genlab_w2_pipe": ("genlab, 2 workers, batches pickled through pipes", 2, "genlab_rows"),
+    "dataloader": ("torch DataLoader, 2 workers", 2, "baselines"),
+    "ceiling": ("ceiling: bare pool, decode+resize only", 2, "baselines"),
+    "eager": ("eager float32 load, then batches", 0, "baselines"),
+}
+DRAFT_ROWS = {
+    "draft_on": "genlab decode, JPEG draft on",
+    "draft_off": "genlab decode, JPEG draft off (full decode)",
+}
+
+
+@dataclass
+class Result:
+    row: str
+    n_images: int
+    images: int = 0
+    seconds: float = float("nan")
+    peak_pss: int = 0
+    ready_pss: int = 0
+    processes: int = 0
+    cpu_seconds: float = float("nan")
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.images / self.seconds if self.images else float("nan")
+
+
+# --- child side: one row in this process ------------------------------------------------------
+
+
+def run_row(name: str, root: str, batch_size: int) -> dict:
+    import importlib
+
+    import psutil
+
+    module_name = ROWS[name][2] if name in ROWS else "genlab_rows"
+    try:
+        module = importlib.import_module(module_name)
+        if module_name == "baselines" and name == "dataloader":
+            import torch  # noqa: F401
+    except ImportError as e:
+        return {
+            "skip": f"skipped: {e} (pip install torch==2.13.0)"
+            if "torch" in str(e)
+            else f"skipped: {e}"
+        }
+    items = list_images(Path(root))
+    if module_name == "baselines":
+        func = module.ROWS[name]
+        call = lambda: func(items, batch_size)  # noqa: E731
+    else:
+        call = module.ROWS[name](root, batch_size)  # builds the pipeline, returns the timed call
+    ready, _ = tree_pss(psutil.Process())
+    cpu_before = _cpu_seconds()
+    start = time.perf_counter()
+    images = call()
+    seconds = time.perf_counter() - start
+    cpu = _cpu_seconds() - cpu_before
+    return {"images": images, "seconds": seconds, "ready_pss": ready, "cpu_seconds": cpu}
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process and of its workers that have ended."""
+    import resource
+
+    own, ended = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
+
+
+# --- parent side ------------------------------------------------------------------------------
+
+
+def measure(name: str, root: Path, n_images: int, batch_size: int, timeout: float) -> Result:
+    result = Result(name, n_images)
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--row",
+        name,
+        "--root",
+        str(root),
+        "--batch-size",
+        str(batch_size),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with PeakWatcher(proc.pid) as watcher:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            result.note = f"timed out after {timeout:.0f} s"
+            return result
+    result.peak_pss = watcher.peak
+    result.processes = watcher.max_processes
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        last = (err.strip().splitlines() or ["no output"])[-1]
+        result.note = f"failed: {last}"
+        return result
+    data = json.loads(lines[-1])
+    if "skip" in data:
+        result.note = data["skip"]
+        return result
+    result.images = data["images"]
+    result.seconds = data["seconds"]
+    result.ready_pss = data["ready_pss"]
+    result.cpu_seconds = data["cpu_seconds"]
+    return result
+
+
+def fmt_rate(r: Result) -> str:
+    return f"{r.rate:,.0f}" if r.images else "-"
+
+
+def print_table(results: list[Result], ceilings: dict[int, float]) -> None:
+    print()
+    print(
+        "| pipeline | images | images/s | x ceiling | CPU ms/image | peak PSS, MB | "
+        "PSS at start, MB | processes |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        label = ROWS[r.row][0]
+        if not r.images:
+            print(f"| {label} | {r.n_images:,} | - | - | - | - | - | {r.note} |")
+            continue
+        ceiling = ceilings.get(r.n_images)
+        ratio = f"{r.rate / ceiling:.2f}" if ceiling else "-"
+        print(
+            f"| {label} | {r.n_images:,} | {fmt_rate(r)} | {ratio} | "
+            f"{r.cpu_seconds / r.images * 1e3:.2f} | {r.peak_pss / MB:,.0f} | "
+            f"{r.ready_pss / MB:,.0f} | {r.processes} |"
+        )
+
+
+def check(name: str, value: float | None, target: float, above: bool, detail: str) -> str:
+    if value is None or value != value:
+        return f"- {name}: not measured ({detail})"
+    ok = value >= target if above else value <= target
+    sign = ">=" if above else "<="
+    shown = f"{value:.3f}" if abs(value - target) < 0.01 else f"{value:.2f}"
+    return f"- {name}: {shown} (target {sign} {target:g}) {'met' if ok else 'MISSED'}; {detail}"
+
+
+def targets(
+    results: list[Result], draft: dict[str, Result], largest: int, smallest: int
+) -> list[str]:
+    by = {(r.row, r.n_images): r for r in results}
+
+    def rate(row: str, n: int) -> float | None:
+        r = by.get((row, n))
+        return r.rate if r and r.images else None
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return a / b if a and b else None
+
+    lines = []
+    for n in sorted({smallest, largest}):
+        lines.append(
+            check(
+                f"genlab 2 workers / ceiling, {n:,} images",
+                ratio(rate("genlab_w2", n), rate("ceiling", n)),
+                0.85,
+                True,
+                "same cores, decode+resize+flip+normalize vs decode+resize only",
+            )
+        )
+        lines.append(
+            check(
+                f"genlab 2 workers / DataLoader 2 workers, {n:,} images",
+                ratio(rate("genlab_w2", n), rate("dataloader", n)),
+                1.2,
+                True,
+                "same work",
+            )
+        )
+        lines.append(
+            check(
+                f"genlab 0 workers / post-style pipeline, {n:,} images",
+                ratio(rate("genlab_w0_post", n), rate("post_style", n)),
+                1.3,
+                True,
+                "post's settings",
+            )
+        )
+    on, off = draft.get("draft_on"), draft.get("draft_off")
+    lines.append(
+        check(
+            "draft / full decode, 1024x768 -> 224",
+            ratio(on.rate if on else None, off.rate if off else None),
+            2.5,
+            True,
+            "one process",
+        )
+    )
+    g_small, g_large = by.get(("genlab_w2", smallest)), by.get(("genlab_w2", largest))
+    if g_small and g_large and g_small.images and g_large.images and smallest != largest:
+        lines.append(
+            check(
+                f"genlab 2 workers peak PSS {largest:,} / {smallest:,} images",
+                g_large.peak_pss / g_small.peak_pss,
+                1.10,
+                False,
+                "flat memory",
+            )
+        )
+    dl = by.get(("dataloader", largest))
+    if g_large and dl and g_large.images and dl.images:
+        lines.append(
+            check(
+                f"genlab 2 workers / DataLoader peak PSS, {largest:,} images",
+                g_large.peak_pss / dl.peak_pss,
+                1.0,
+                False,
+                "below the DataLoader's",
+            )
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 200 images, 40 for the draft rows"
+    )
+    parser.add_argument(
+        "--sizes", default="1000,10000", help="comma-separated set sizes (multiples of 10)"
+    )
+    parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated rows to run")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--data",
+        default=os.path.join(tempfile.gettempdir(), "genlab-bench"),
+        help="folder caching the generated image sets",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run every row this many times (interleaved) and keep the fastest; peak PSS is the highest",
+    )
+    parser.add_argument("--draft-images", type=int, default=300)
+    parser.add_argument(
+        "--eager-limit",
+        type=float,
+        default=0.6,
+        help="skip the eager row when its estimated peak exceeds this share of available memory",
+    )
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per row")
+    parser.add_argument("--row", help=argparse.SUPPRESS)
+    parser.add_argument("--root", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.row:
+        print(json.dumps(run_row(args.row, args.root, args.batch_size)), flush=True)
+        return 0
+
+    import psutil
+
+    sizes = [200] if args.quick else [int(s) for s in args.sizes.split(",")]
+    draft_images = 40 if args.quick else args.draft_images
+    rows = [r for r in args.rows.split(",") if r]
+    unknown = [r for r in rows if r not in ROWS]
+    if unknown:
+        parser.error(f"unknown rows {unknown!r}; choose from {list(ROWS)!r}")
+    cache = Path(args.data)
+    print(
+        f"# genlab benchmarks: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start, "
+        f"batch {args.batch_size}, 224x224, data in {cache}"
+    )
+    import genlab
+
+    print(f"# genlab {genlab.__version__} from {Path(genlab.__file__).parent}")
+    t0 = time.perf_counter()
+    full = photo_set(cache, max(sizes))
+    print(
+        f"# image set: {max(sizes):,} JPEGs 500x375 made by {(full / '.complete').read_text().strip()} "
+        f"({time.perf_counter() - t0:.0f} s)"
+    )
+
+    results: list[Result] = []
+    ceilings: dict[int, float] = {}
+    for n in sizes:
+        root = full if n == max(sizes) else subset(full, n)
+        warm_cache(root)
+        best: dict[str, Result] = {}
+        for rep in range(args.repeat):  # rows interleaved, so a busy spell hits all of them
+            for row in rows:
+                if row == "eager" and rep == 0:
+                    need = n * 224 * 224 * 3 * 4 * 2.5
+                    available = psutil.virtual_memory().available
+                    if need > args.eager_limit * available:
+                        best[row] = Result(
+                            row,
+                            n,
+                            note=f"skipped: needs ~{need / 2**30:.1f} GiB, "
+                            f"{available / 2**30:.1f} GiB available",
+                        )
+                        print(f"  {ROWS[row][0]:45s} {n:>6,}  {best[row].note}", flush=True)
+                if row in best and not best[row].images and best[row].note:
+                    continue
+                r = measure(row, root, n, args.batch_size, args.timeout)
+                shown = (
+                    f"{fmt_rate(r):>6} img/s  peak PSS {r.peak_pss / MB:7,.0f} MB"
+                    if r.images
+                    else r.note
+                )
+                print(f"  {ROWS[row][0]:45s} {n:>6,}  {shown}", flush=True)
+                previous = best.get(row)
+                if previous is None or (r.images and r.rate > previous.rate):
+                    if previous is not None:
+                        r.peak_pss = max(r.peak_pss, previous.peak_pss)
+                    best[row] = r
+                elif r.images:
+                    previous.peak_pss = max(previous.peak_pss, r.peak_pss)
+        results.extend(best[row] for row in rows)
+        if "ceiling" in best and best["ceiling"].images:
+            ceilings[n] = best["ceiling"].rate
+
+    draft: dict[str, Result] = {}
+    big = photo_set(cache, draft_images, size=(1024, 768))
+    warm_cache(big)
+    for _ in range(args.repeat):
+        for row in DRAFT_ROWS:
+            r = measure(row, big, draft_images, args.batch_size, args.timeout)
+            if row not in draft or (r.images and r.rate > draft[row].rate):
+                draft[row] = r
+            shown = f"{fmt_rate(r):>6} img/s" if r.images else r.note
+            print(f"  {DRAFT_ROWS[row]:45s} {draft_images:>6,}  {shown}", flush=True)
+
+    print_table(results, ceilings)
+    print()
+    print("| decoding 1024x768 JPEG -> 224x224, 1 process | images | images/s |")
+    print("|---|---:|---:|")
+    for row, r in draft.items():
+        print(f"| {DRAFT_ROWS[row]} | {draft_images:,} | {fmt_rate(r) if r.images else r.note} |")
+    print()
+    for line in targets(results, draft, max(sizes), min(sizes)):
+        print(line)
+    print(
+        f"\n# load average {os.getloadavg()[0]:.2f} at end; {time.perf_counter() - t0:.0f} s in all"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

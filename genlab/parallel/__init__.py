@@ -1,0 +1,56 @@
+"""Worker processes for a :class:`~genlab.Pipeline`: parallel decoding with bounded memory.
+
+``Pipeline(..., num_workers=2, prefetch=2)`` runs each batch's stage chain
+(read, augment, rescale, shuffle) in one of two worker processes, with at
+most ``num_workers * prefetch`` batches made ahead of the consumer, delivered
+in order and byte-identical to the in-process run with the same seed::
+
+    p = Pipeline.from_folder(root, batch_size=32, seed=0, num_workers=2)
+    for x, y in p:          # worker processes start here and stop at the end of the epoch
+        ...
+
+Image batches come back through shared memory (no pickling of big arrays)
+when the workers are forked; see :mod:`genlab.parallel.slots`.
+
+Start methods
+-------------
+``fork`` (the default on Linux and macOS here) lets the workers inherit the
+pipeline as it is, including stages defined in a notebook cell or in
+``__main__``.  With ``spawn`` (``GENLAB_START_METHOD=spawn``, or Windows)
+the pipeline is pickled as its spec, so every stage it names must be
+registered by a module the worker can import (put your ``@stage`` functions
+in a ``.py`` file and import it), and batches travel pickled through pipes.
+"""
+
+from __future__ import annotations
+
+from .estimate import (
+    MemoryBudgetWarning,
+    MemoryEstimate,
+    batch_layout,
+    check_memory,
+    estimate_memory,
+)
+from .iterator import ParallelIterator, default_start_method
+from .worker import RemoteTraceback
+
+__all__ = [
+    "MemoryBudgetWarning",
+    "MemoryEstimate",
+    "ParallelIterator",
+    "RemoteTraceback",
+    "batch_layout",
+    "check_memory",
+    "default_start_method",
+    "estimate_memory",
+    "iter_parallel",
+]
+
+
+def iter_parallel(pipeline, epoch: int, **options) -> ParallelIterator:
+    """The batches of ``epoch`` made by ``pipeline.num_workers`` worker processes, in order.
+
+    Options are those of :class:`ParallelIterator`. Close the iterator (or leave the
+    loop, or let it be garbage collected) to stop the workers.
+    """
+    return ParallelIterator(pipeline, epoch, **options)
