@@ -101,8 +101,14 @@ def _draw_hflip(u, params, shape):
     return {} if _gate(u[0], params["hflip"]) else None
 
 
+def _pillow_transpose(img, method):
+    # Pillow's transpose copies a 224x224 RGB image ~2.5x faster than NumPy copies a
+    # reversed or rotated view of it (3-byte pixels defeat NumPy's strided copy loops).
+    return np.asarray(Image.fromarray(np.ascontiguousarray(img)).transpose(method))
+
+
 def _apply_hflip(img, drawn):
-    return img[:, ::-1]
+    return _pillow_transpose(img, Image.Transpose.FLIP_LEFT_RIGHT)
 
 
 def _draw_vflip(u, params, shape):
@@ -110,7 +116,7 @@ def _draw_vflip(u, params, shape):
 
 
 def _apply_vflip(img, drawn):
-    return img[::-1]
+    return _pillow_transpose(img, Image.Transpose.FLIP_TOP_BOTTOM)
 
 
 def _draw_rotate90(u, params, shape):
@@ -121,8 +127,12 @@ def _draw_rotate90(u, params, shape):
     return {"k": 1 + min(int(u[1] * 3), 2)}
 
 
+_QUARTER_TURNS = {1: Image.Transpose.ROTATE_90, 2: Image.Transpose.ROTATE_180, 3: Image.Transpose.ROTATE_270}
+
+
 def _apply_rotate90(img, drawn):
-    return np.rot90(img, drawn["k"])
+    k = drawn["k"] % 4
+    return img if k == 0 else _pillow_transpose(img, _QUARTER_TURNS[k])
 
 
 def _draw_rotation(u, params, shape):
