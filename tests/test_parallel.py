@@ -53,6 +53,16 @@ def gone(pids, timeout=10.0) -> bool:
     return False
 
 
+def new_children(before: set[int]) -> list[int]:
+    """This process's children that were not there ``before`` (others, such as multiprocessing's
+    resource tracker started by an earlier test, live for the whole session)."""
+    return [c.pid for c in psutil.Process().children() if c.pid not in before]
+
+
+def children() -> set[int]:
+    return {c.pid for c in psutil.Process().children()}
+
+
 def shm_names() -> set[str]:
     """Named shared memory and semaphores made by multiprocessing (other programs' are ignored)."""
     names = os.listdir("/dev/shm") if os.path.isdir("/dev/shm") else []
@@ -190,10 +200,11 @@ def test_warns_before_a_run_that_would_not_fit_in_memory(digits_root):
 
 def test_leaving_the_loop_early_stops_the_workers(digits_root):
     p = small_pipeline(digits_root, 2)
+    before = children()
     batches = p.iter_epoch(0)
     next(batches)
-    pids = [c.pid for c in psutil.Process().children()]
-    assert len(pids) >= 2
+    pids = new_children(before)
+    assert len(pids) == 2
     for _ in batches:
         break
     batches.close()
@@ -215,9 +226,10 @@ def test_close_stops_workers_and_leaks_no_shared_memory(digits_root):
 
 
 def test_garbage_collected_iterator_stops_its_workers(digits_root):
+    before = children()
     it = iter(small_pipeline(digits_root, 2))
     next(it)
-    pids = [c.pid for c in psutil.Process().children()]
+    pids = new_children(before)
     del it
     gc.collect()
     assert pids and gone(pids)
@@ -227,13 +239,14 @@ def test_read_error_in_a_worker_names_stage_and_file(digits_root, tmp_path):
     broken = with_broken_file(digits_root, tmp_path / "data")
     stages = [("read_images", {"target_size": (32, 24), "on_error": "raise"})]
     p = small_pipeline(tmp_path / "data", 2, stages=stages, shuffle=False)
+    before = children()
     with pytest.raises(StageError, match="read_images") as info:
         for _ in p:
             pass
     assert info.value.stage == "read_images"
     assert str(broken) in str(info.value) and "genlab worker" in str(info.value)
     assert "Traceback" in str(info.value.__cause__)
-    assert gone([c.pid for c in psutil.Process().children()])
+    assert gone(new_children(before))
 
 
 def test_exception_in_a_users_stage_is_raised_in_order(digits_root):
