@@ -83,6 +83,16 @@ class StageTrace:
     nbytes: int
     seconds: float
 
+    @classmethod
+    def of(cls, name: str, batch: Any, seconds: float) -> StageTrace:
+        """The trace row of ``batch`` as ``name`` left it (x's shape, dtype and bytes)."""
+        from .memory import batch_nbytes
+
+        x = batch[0]
+        shape = tuple(getattr(x, "shape", (len(x),)))
+        dtype = str(getattr(x, "dtype", "paths"))
+        return cls(name, shape, dtype, batch_nbytes(x), seconds)
+
 
 def _as_stage_config(item: Any) -> StageConfig:
     if isinstance(item, StageConfig):
@@ -242,15 +252,8 @@ class Pipeline:
         batch = next(itertools.islice(self.source_batches(epoch), batch_index, None), None)
         if batch is None:
             raise IndexError(f"batch_index {batch_index} out of range for {len(self)} batches")
-        rows = [StageTrace("dataset", (batch.size,), "paths", 0, 0.0)]
-
-        def observe(name: str, out: Any, seconds: float) -> None:
-            x = out[0]
-            shape = tuple(getattr(x, "shape", (len(x),)))
-            dtype = str(getattr(x, "dtype", type(x).__name__))
-            rows.append(StageTrace(name, shape, dtype, int(getattr(x, "nbytes", 0)), seconds))
-
-        self.run_stages(batch, observer=observe)
+        rows = [StageTrace.of("dataset", batch, 0.0)]
+        self.run_stages(batch, observer=lambda name, out, seconds: rows.append(StageTrace.of(name, out, seconds)))
         return rows
 
     def memory_estimate(self):

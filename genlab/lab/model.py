@@ -93,13 +93,6 @@ def _stage_key(config: StageConfig) -> tuple:
     return (config.name, _freeze(config.params))
 
 
-def _trace_row(name: str, batch: Batch, seconds: float) -> StageTrace:
-    x = batch[0]
-    shape = tuple(getattr(x, "shape", (len(x),)))
-    dtype = str(getattr(x, "dtype", "paths"))
-    return StageTrace(name, shape, dtype, memory.batch_nbytes(batch), seconds)
-
-
 class LabModel:
     """The pipeline being tuned, the preview batch, and every action of the lab.
 
@@ -160,7 +153,7 @@ class LabModel:
                 started = time.perf_counter()
                 with GeneratorPipeline(iter([batch]), config.build()) as run:
                     out = next(run)
-                cached = (out, _trace_row(config.name, out, time.perf_counter() - started))
+                cached = (out, StageTrace.of(config.name, out, time.perf_counter() - started))
                 self._outputs[prefix] = cached
                 while len(self._outputs) > _CACHE_SIZE:
                     self._outputs.popitem(last=False)
@@ -173,7 +166,7 @@ class LabModel:
     def _run(self, pipeline: Pipeline) -> LabRun:
         started = time.perf_counter()
         source, batch, rows = self._run_chain(pipeline, [s for s in pipeline.stages if s.enabled])
-        rows.insert(0, _trace_row("dataset", source, 0.0))
+        rows.insert(0, StageTrace.of("dataset", source, 0.0))
         return LabRun(batch, tuple(rows), time.perf_counter() - started)
 
     # -- editing ------------------------------------------------------------------------
