@@ -44,12 +44,10 @@ def _pipeline(target: str | None, args: argparse.Namespace) -> Pipeline:
 
 
 def _write_grid(pipeline: Pipeline, path: Path, n: int = 16) -> Path:
-    from .plotting import render_grid
+    from .plotting import labels_of, render_grid
 
     batch = pipeline.run_stages(next(pipeline.source_batches(0)))
-    names = pipeline.class_names
-    titles = [names[int(i)] for i in batch.y.argmax(axis=1)][:n]
-    path.write_bytes(render_grid(batch.x[:n], titles))
+    path.write_bytes(render_grid(batch.x[:n], labels_of(batch.y[:n], pipeline.class_names)))
     return path
 
 

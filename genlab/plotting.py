@@ -1,7 +1,8 @@
 """Pictures of batches: a grid of images with their class names, rendered to PNG.
 
 Uses matplotlib's object API with the Agg canvas (no ``pyplot``, no global state), imported
-only when a picture is asked for, so the core imports without matplotlib.
+only when a picture is asked for, so the core imports without matplotlib. The same
+:class:`GridRenderer` draws the command line's grid and the lab's live grid.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from PIL import Image
 
-__all__ = ["displayable", "render_grid"]
+__all__ = ["GridRenderer", "displayable", "encode_image", "labels_of", "render_grid"]
 
 
 def displayable(images: np.ndarray) -> np.ndarray:
@@ -30,39 +32,154 @@ def displayable(images: np.ndarray) -> np.ndarray:
     return ((x - low) / span * 255).astype(np.uint8)
 
 
+def labels_of(y: np.ndarray, class_names: Sequence[str]) -> list[str]:
+    """Return the class name of each one-hot row of ``y`` (its index when names are unknown)."""
+    index = np.asarray(y).argmax(axis=1)
+    return [class_names[i] if i < len(class_names) else str(i) for i in index]
+
+
+class GridRenderer:
+    """Draw up to ``capacity`` images in a grid with their titles, reusing one figure.
+
+    Matplotlib (Agg) draws the titles and header onto a white canvas; the images are pasted into
+    the cells of that canvas at one screen pixel per image pixel. The drawn text layer is kept and
+    reused while the titles stay the same (a slider moved on the same batch), so a redraw costs
+    pasting the images and encoding the picture.
+
+    Parameters
+    ----------
+    capacity
+        Most images shown; a batch with more shows its first ``capacity``.
+    columns
+        Images per row.
+    cell_px
+        Side of one cell in pixels; images of another size are resized to fit it (aspect kept).
+        The default, 112, halves 224-pixel images exactly (a fast box filter).
+    image_format
+        ``"png"`` (lossless, fast compression) or ``"jpeg"`` (quality 90, several times faster
+        to encode and smaller).
+    """
+
+    title_px = 16
+    header_px = 20
+    gap_px = 3
+
+    def __init__(
+        self, capacity: int = 16, columns: int = 4, cell_px: int = 112, image_format: str = "png"
+    ) -> None:
+        if capacity < 1 or columns < 1 or cell_px < 8:
+            raise ValueError(
+                f"capacity, columns and cell_px must be positive (cell_px >= 8), "
+                f"got {capacity!r}, {columns!r}, {cell_px!r}"
+            )
+        if image_format not in ("png", "jpeg"):
+            raise ValueError(f"image_format must be 'png' or 'jpeg', got {image_format!r}")
+        self.capacity = capacity
+        self.columns = min(columns, capacity)
+        self.cell_px = cell_px
+        self.image_format = image_format
+        rows = math.ceil(capacity / self.columns)
+        self.width = self.columns * (cell_px + self.gap_px) - self.gap_px
+        self.height = self.header_px + rows * (cell_px + self.title_px)
+        try:  # imported here so that the core imports without matplotlib
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+            from matplotlib.figure import Figure
+        except ImportError as e:
+            raise ImportError('drawing a grid needs matplotlib: pip install "genlab[lab]"') from e
+        self.figure = Figure(figsize=(self.width / 100, self.height / 100), dpi=100)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self._titles = [
+            self.figure.text(*self._title_xy(i), "", ha="center", va="center", fontsize=8)
+            for i in range(capacity)
+        ]
+        self._header = self.figure.text(
+            0.5, 1 - self.header_px / 2 / self.height, "", ha="center", va="center", fontsize=9
+        )
+        self._text_layer: tuple[tuple[str, ...], np.ndarray] | None = None
+
+    def _cell_origin(self, i: int) -> tuple[int, int]:
+        row, column = divmod(i, self.columns)
+        top = self.header_px + row * (self.cell_px + self.title_px) + self.title_px
+        return top, column * (self.cell_px + self.gap_px)
+
+    def _title_xy(self, i: int) -> tuple[float, float]:
+        top, left = self._cell_origin(i)
+        return (left + self.cell_px / 2) / self.width, 1 - (top - self.title_px / 2) / self.height
+
+    def _fit(self, image: np.ndarray) -> np.ndarray:
+        height, width = image.shape[:2]
+        if max(height, width) == self.cell_px:
+            return image
+        picture = Image.fromarray(image)
+        factor = max(height, width) / self.cell_px
+        if factor.is_integer() and height % factor == 0 and width % factor == 0:
+            return np.asarray(picture.reduce(int(factor)))  # box filter, several times faster
+        scale = 1 / factor
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        return np.asarray(picture.resize(size, Image.BILINEAR))
+
+    def _text(self, titles: Sequence[str], header: str) -> np.ndarray:
+        key = (*titles, header)
+        if self._text_layer is None or self._text_layer[0] != key:
+            for text, title in zip(self._titles, [*titles, *[""] * self.capacity]):
+                text.set_text(title)
+            self._header.set_text(header)
+            self.canvas.draw()
+            layer = np.asarray(self.canvas.buffer_rgba())[..., :3].copy()
+            self._text_layer = (key, layer)
+        return self._text_layer[1]
+
+    def mosaic(
+        self, images: np.ndarray | Sequence[np.ndarray], titles: Sequence[str], header: str = ""
+    ) -> np.ndarray:
+        """Return the grid as an RGB uint8 array (titles drawn by matplotlib).
+
+        ``images`` is an N x H x W x C array or a sequence of H x W x C images of any sizes.
+        """
+        shown = images[: self.capacity]
+        if isinstance(shown, np.ndarray):
+            shown = displayable(shown)
+        titles = [titles[i] if i < len(titles) else "" for i in range(len(shown))]
+        picture = self._text(titles, header).copy()
+        for i, image in enumerate(shown):
+            if image.dtype != np.uint8:
+                image = displayable(image[None])[0]
+            if image.shape[-1] == 1:
+                image = np.repeat(image, 3, axis=-1)
+            image = self._fit(image)
+            top, left = self._cell_origin(i)
+            picture[top : top + image.shape[0], left : left + image.shape[1]] = image[..., :3]
+        rows_used = max(1, math.ceil(len(shown) / self.columns))
+        return picture[: self.header_px + rows_used * (self.cell_px + self.title_px)]
+
+    def render(
+        self, images: np.ndarray | Sequence[np.ndarray], titles: Sequence[str], header: str = ""
+    ) -> bytes:
+        """Return the grid of the first ``capacity`` images as PNG (or JPEG) bytes."""
+        return encode_image(self.mosaic(images, titles, header), self.image_format)
+
+
+def encode_image(rgb: np.ndarray, image_format: str = "png") -> bytes:
+    """Encode an RGB uint8 array as PNG (fast, level 1 compression) or JPEG (quality 90)."""
+    buffer = io.BytesIO()
+    picture = Image.fromarray(np.ascontiguousarray(rgb))
+    if image_format == "jpeg":
+        picture.save(buffer, "JPEG", quality=90)
+    else:
+        picture.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
 def render_grid(
-    images: np.ndarray,
-    titles: Sequence[str] | None = None,
-    *,
-    columns: int | None = None,
-    tile_inches: float = 1.6,
-    dpi: int = 80,
+    images: np.ndarray, titles: Sequence[str] | None = None, *, columns: int | None = None
 ) -> bytes:
-    """A PNG (bytes) showing ``images`` (N x H x W x 3) in a grid, each titled.
+    """A PNG (bytes) showing ``images`` (N x H x W x C) in a grid, each titled.
 
     Raises
     ------
     ImportError
         matplotlib is not installed (``pip install "genlab[lab]"``).
     """
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as e:
-        raise ImportError('drawing a grid needs matplotlib: pip install "genlab[lab]"') from e
-    images = displayable(np.asarray(images))
     n = max(len(images), 1)
-    columns = columns or math.ceil(math.sqrt(n))
-    rows = math.ceil(n / columns)
-    fig = Figure(figsize=(columns * tile_inches, rows * tile_inches), dpi=dpi)
-    FigureCanvasAgg(fig)
-    for i, image in enumerate(images):
-        ax = fig.add_subplot(rows, columns, i + 1)
-        ax.imshow(image, interpolation="nearest")
-        ax.set_axis_off()
-        if titles is not None:
-            ax.set_title(str(titles[i]), fontsize=8)
-    fig.tight_layout(pad=0.3)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+    renderer = GridRenderer(capacity=n, columns=columns or math.ceil(math.sqrt(n)))
+    return renderer.render(images, list(titles or []))
