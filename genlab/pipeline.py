@@ -247,11 +247,18 @@ class Pipeline:
         epoch, self.epoch = self.epoch, self.epoch + 1
         return self.iter_epoch(epoch)
 
-    def trace(self, batch_index: int = 0, epoch: int = 0) -> list[StageTrace]:
-        """Run one batch and say what each stage produced: shape, dtype, bytes, seconds."""
+    def source_batch(self, batch_index: int, epoch: int = 0) -> Batch:
+        """Source batch number ``batch_index`` of ``epoch`` (paths and labels, before any stage)."""
+        if batch_index < 0:
+            raise IndexError(f"batch_index {batch_index} out of range for {len(self)} batches")
         batch = next(itertools.islice(self.source_batches(epoch), batch_index, None), None)
         if batch is None:
             raise IndexError(f"batch_index {batch_index} out of range for {len(self)} batches")
+        return batch
+
+    def trace(self, batch_index: int = 0, epoch: int = 0) -> list[StageTrace]:
+        """Run one batch and say what each stage produced: shape, dtype, bytes, seconds."""
+        batch = self.source_batch(batch_index, epoch)
         rows = [StageTrace.of("dataset", batch, 0.0)]
         self.run_stages(batch, observer=lambda name, out, seconds: rows.append(StageTrace.of(name, out, seconds)))
         return rows

@@ -130,13 +130,7 @@ class LabModel:
         pipeline = pipeline or self.pipeline
         key = self._source_key(pipeline)
         if self._source is None or self._source[0] != key:
-            n = len(pipeline)
-            if not 0 <= self.batch_index < n:
-                raise IndexError(f"batch_index {self.batch_index} out of range for {n} batches")
-            for number, batch in enumerate(pipeline.source_batches(self.epoch)):
-                if number == self.batch_index:
-                    self._source = (key, batch)
-                    break
+            self._source = (key, pipeline.source_batch(self.batch_index, self.epoch))
         return self._source[1]
 
     def _run_chain(
