@@ -106,7 +106,8 @@ def _run(
         return results
     from distributed import as_completed
 
-    [shared_future] = client.scatter([shared], broadcast=True)
+    # hash=False: equal data scattered by an earlier pass must not share (and lose) its key
+    [shared_future] = client.scatter([shared], broadcast=True, hash=False)
     futures = [client.submit(func, shared_future, task, pure=False) for task in tasks]
     position = {future.key: i for i, future in enumerate(futures)}
     try:
