@@ -1,6 +1,6 @@
 """Specs saved by earlier genlab versions load and give the very batches they gave then.
 
-``tests/specs/v1-*.json`` were saved by genlab 0.1; ``v1-digests.json`` holds the SHA-256 of
+``tests/specs/v1-*.json`` were saved by genlab 0.1; ``digests-v1.json`` holds the SHA-256 of
 two epochs of batches that genlab 0.1 made from each, on sample data written with a fixed seed.
 """
 
@@ -16,7 +16,7 @@ import genlab
 from genlab import Pipeline
 
 PINNED = Path(__file__).parent / "specs"
-DIGESTS = json.loads((PINNED / "v1-digests.json").read_text())["digests"]
+DIGESTS = json.loads((PINNED / "digests-v1.json").read_text())["digests"]
 
 
 @pytest.fixture(scope="module")
