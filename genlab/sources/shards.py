@@ -32,7 +32,7 @@ from ..batch import Batch, BatchInfo
 from ..seeding import epoch_rng, stream_id
 from . import storage
 from .discover import IMAGE_EXTENSIONS, multi_hot, one_hot
-from .tar_stream import Sample, Skip, iter_samples
+from .tar_stream import Skip, iter_samples
 
 __all__ = ["ShardIndex", "expand_shards", "index_shards", "shard_batches", "MANIFEST_NAME"]
 
