@@ -133,6 +133,25 @@ def split_name(name: str) -> tuple[str, str]:
     return (f"{folder}/{stem}" if folder else stem), ext.lower()
 
 
+def _check_end(tar: tarfile.TarFile) -> None:
+    """Raise ReadError unless the archive ended at its end-of-archive zero blocks.
+
+    In stream mode tarfile ends quietly at a damaged header past the first member, and at a file
+    cut on a header boundary: what follows the last header it read must be zeros, and there must
+    be some (tar writes two zero blocks; the first was read as the end header).
+    """
+    seen = 0
+    while True:
+        chunk = tar.fileobj.read(1 << 16)
+        if not chunk:
+            break
+        if chunk.count(0) != len(chunk):
+            raise tarfile.ReadError("a damaged member header (data follows the end of the archive)")
+        seen += len(chunk)
+    if seen == 0:
+        raise tarfile.ReadError("the archive is cut short (no end-of-archive blocks)")
+
+
 def iter_samples(
     url: str, policy: remote.RetryPolicy | None = None, storage_options: dict | None = None
 ) -> Iterator[Sample | Skip]:
@@ -151,15 +170,16 @@ def iter_samples(
                 if not member.isfile() or "/." in f"/{member.name}" or "__MACOSX" in member.name:
                     continue
                 member_key, ext = split_name(member.name)
-                data = tar.extractfile(member).read()
-                if len(data) != member.size:
-                    raise tarfile.ReadError(f"member {member.name!r} is cut short")
                 if member_key != key:
                     if key is not None:
                         yield Sample(key, number, fields)
                         number += 1
                     key, fields = member_key, {}
+                data = tar.extractfile(member).read()
+                if len(data) != member.size:
+                    raise tarfile.ReadError(f"member {member.name!r} is cut short")
                 fields[ext] = data
+            _check_end(tar)
     except (tarfile.TarError, EOFError, OSError) as e:
         yield Skip(f"{url}#{last}", f"shard unreadable after member {last!r}: {type(e).__name__}: {e}")
         return
