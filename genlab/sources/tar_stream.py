@@ -59,7 +59,8 @@ class ResumableStream(io.RawIOBase):
             f.seek(self.position)
             return f
         headers = {"Range": f"bytes={self.position}-"} if self.position else {}
-        f = fs.open(path, "rb", block_size=0, headers=headers)
+        # block_size=0: one streaming GET; a size given spares the HEAD request fsspec would make
+        f = fs.open(path, "rb", block_size=0, size=1, headers=headers)
         if self.position and getattr(f.r, "status", 200) != 206:  # the server ignored the range
             left = self.position
             while left:
