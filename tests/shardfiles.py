@@ -18,7 +18,9 @@ __all__ = ["COLOURS", "png", "write_shards", "add_member"]
 COLOURS = {"blue": (0, 0, 255), "green": (0, 255, 0), "red": (255, 0, 0)}
 
 
-def png(colour: tuple[int, int, int], size: tuple[int, int] = (12, 10), noise: int | None = None) -> bytes:
+def png(
+    colour: tuple[int, int, int], size: tuple[int, int] = (12, 10), noise: int | None = None
+) -> bytes:
     """A PNG of one colour; with ``noise`` (a seed) the low bits vary, so it does not compress."""
     pixels = np.zeros((size[1], size[0], 3), np.uint8) + np.array(colour, np.uint8)
     if noise is not None:
@@ -35,8 +37,14 @@ def add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 
 def write_shards(
-    folder: str | Path, n_shards: int, per_shard: int, *, label: str = "cls", multi: bool = False,
-    size: tuple[int, int] = (12, 10), noise: bool = False,
+    folder: str | Path,
+    n_shards: int,
+    per_shard: int,
+    *,
+    label: str = "cls",
+    multi: bool = False,
+    size: tuple[int, int] = (12, 10),
+    noise: bool = False,
 ) -> list[Path]:
     """``shard-0000.tar``, ... with ``per_shard`` samples each; sample ``i`` of the dataset has
     class ``i % 3`` (blue, green, red); ``label`` is the label member's extension. With ``multi``
@@ -54,7 +62,11 @@ def write_shards(
                 name = names[i % 3]
                 add_member(tar, f"{i:06d}.png", png(COLOURS[name], size, i if noise else None))
                 if multi:
-                    add_member(tar, f"{i:06d}.json", json.dumps([name, *(["even"] if i % 2 == 0 else [])]).encode())
+                    add_member(
+                        tar,
+                        f"{i:06d}.json",
+                        json.dumps([name, *(["even"] if i % 2 == 0 else [])]).encode(),
+                    )
                 elif label == "cls":
                     add_member(tar, f"{i:06d}.cls", str(i % 3).encode())
                 elif label == "txt":

@@ -43,7 +43,14 @@ def http(server):
 
 
 def over(url: str, **options) -> Pipeline:
-    options = {"batch_size": 16, "seed": 3, "stages": READ, "class_names": list(COLOURS), "retry": RETRY, **options}
+    options = {
+        "batch_size": 16,
+        "seed": 3,
+        "stages": READ,
+        "class_names": list(COLOURS),
+        "retry": RETRY,
+        **options,
+    }
     return Pipeline.from_shards(url + "/s/shard-{0000..0002}.tar", **options)
 
 
@@ -96,7 +103,9 @@ def test_a_stall_times_out_and_is_retried_within_the_deadline(http, files):
 def test_a_csv_table_over_http(http, files, tmp_path):
     rows = "file,kind\n" + "".join(f"c{i}.png,{['a', 'b'][i % 2]}\n" for i in range(4))
     (files / "t.csv").write_text(rows)
-    p = Pipeline.from_table(http.url + "/t.csv", "file", "kind", root=http.url + "/imgs", retry=RETRY)
+    p = Pipeline.from_table(
+        http.url + "/t.csv", "file", "kind", root=http.url + "/imgs", retry=RETRY
+    )
     assert p.class_names == ("a", "b") and p.index.paths[1] == http.url + "/imgs/c1.png"
 
 
@@ -111,12 +120,16 @@ def test_shards_on_s3_equal_the_local_ones(files, monkeypatch):
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", options["key"])
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", options["secret"])
-        remote = Pipeline.from_shards(bucket + "/shard-{0000..0002}.tar", batch_size=16, seed=3, stages=READ, retry=RETRY)
+        remote = Pipeline.from_shards(
+            bucket + "/shard-{0000..0002}.tar", batch_size=16, seed=3, stages=READ, retry=RETRY
+        )
         assert remote.class_names == ("0", "1", "2") and len(remote.index) == 120  # found by a scan
         local = over(str(files))
         got, want = keys_and_pixels(remote), keys_and_pixels(local)
         assert got == want
-        missing = Pipeline.from_shards(bucket + "/shard-0009.tar", class_names=["a"], on_error="raise", retry=RETRY)
+        missing = Pipeline.from_shards(
+            bucket + "/shard-0009.tar", class_names=["a"], on_error="raise", retry=RETRY
+        )
         with pytest.raises(OSError, match=r"shard-0009\.tar.*not found"):
             list(missing.iter_epoch(0))
     assert np.all([len(k) for k, _ in got])

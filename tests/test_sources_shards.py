@@ -24,7 +24,14 @@ def shards(tmp_path):
 
 
 def over(folder, **options) -> Pipeline:
-    options = {"batch_size": 4, "seed": 7, "shuffle_buffer": 6, "stages": READ, "class_names": list(NAMES), **options}
+    options = {
+        "batch_size": 4,
+        "seed": 7,
+        "shuffle_buffer": 6,
+        "stages": READ,
+        "class_names": list(NAMES),
+        **options,
+    }
     return Pipeline.from_shards(str(folder), **options)
 
 
@@ -36,7 +43,10 @@ def sample_numbers(batch) -> list[int]:
 def test_brace_patterns_lists_and_folders_name_the_same_shards(shards):
     folder = expand_shards(str(shards))
     assert expand_shards(f"{shards}/shard-{{0000..0003}}.tar") == folder
-    assert expand_shards([f"{shards}/shard-{{0000..0001}}.tar", f"{shards}/shard-000{{2,3}}.tar"]) == folder
+    assert (
+        expand_shards([f"{shards}/shard-{{0000..0001}}.tar", f"{shards}/shard-000{{2,3}}.tar"])
+        == folder
+    )
     assert expand_braces("a{1..3}") == ["a1", "a2", "a3"]
     with pytest.raises(ValueError, match=r"runs backwards"):
         expand_braces("x{3..1}")
@@ -71,7 +81,9 @@ def test_splits_take_whole_shards_disjoint_and_complete(shards):
     seen = []
     for part in parts:
         batches = list(part.iter_epoch(2))
-        assert sum(b.size for b in batches) == 5 * len({n // 5 for b in batches for n in sample_numbers(b)})
+        assert sum(b.size for b in batches) == 5 * len(
+            {n // 5 for b in batches for n in sample_numbers(b)}
+        )
         assert len(batches) == len(part) or part.epoch != 2
         seen += [n for b in batches for n in sample_numbers(b)]
     assert sorted(seen) == list(range(20))
@@ -123,7 +135,10 @@ def test_multi_label_json_lists_are_multi_hot(tmp_path):
     assert p.multi_label and p.class_names == ("blue", "even", "green", "red")
     batch = next(iter(p))
     for n, row in zip(sample_numbers(batch), batch.y, strict=True):
-        assert {p.class_names[j] for j in np.flatnonzero(row)} == {NAMES[n % 3], *(["even"] if n % 2 == 0 else [])}
+        assert {p.class_names[j] for j in np.flatnonzero(row)} == {
+            NAMES[n % 3],
+            *(["even"] if n % 2 == 0 else []),
+        }
 
 
 def test_a_truncated_shard_keeps_what_came_before_and_reports_the_rest(shards):
@@ -150,7 +165,9 @@ def test_a_corrupt_header_and_a_sample_without_label_are_reported(tmp_path):
         add_member(tar, "000101.cls", b"2")
     raw = bytearray((folder / "shard-0001.tar").read_bytes())
     (folder / "shard-0002.tar").write_bytes(bytes(raw[:512]) + b"\x17" * 700 + bytes(raw[1200:]))
-    p = Pipeline.from_shards(str(folder), batch_size=2, shuffle=False, class_names=list(NAMES), stages=READ)
+    p = Pipeline.from_shards(
+        str(folder), batch_size=2, shuffle=False, class_names=list(NAMES), stages=READ
+    )
     batches = list(p)
     assert sum(b.size for b in batches) == 4  # 3 + 1; the damaged copy ends at its second header
     reasons = dict(p.report.skipped)
@@ -163,13 +180,17 @@ def test_materialized_tar_shards_stream_the_folder_back(colours_root, tmp_path):
     from genlab.integrations.dask import iter_shards, materialize
 
     folder = Pipeline.from_folder(colours_root, batch_size=4, seed=2, stages=READ)
-    manifest = materialize(folder, str(tmp_path / "out"), client=False, format="tar", batches_per_task=2)
+    manifest = materialize(
+        folder, str(tmp_path / "out"), client=False, format="tar", batches_per_task=2
+    )
     assert manifest["kind"] == "tar" and [s["n"] for s in manifest["shards"]] == [8, 7]
     streamed = Pipeline.from_shards(str(tmp_path / "out"), batch_size=4, stages=READ)
     assert streamed.class_names == folder.class_names and streamed.index.counts == (8, 7)
     by_key = {}
     for b in folder.iter_epoch(0):
-        by_key.update({int(k): (x, tuple(y)) for k, x, y in zip(b.info.keys, b.x, b.y, strict=True)})
+        by_key.update(
+            {int(k): (x, tuple(y)) for k, x, y in zip(b.info.keys, b.x, b.y, strict=True)}
+        )
     got = 0
     for b in streamed:
         for name, x, y in zip(b.info.paths, b.x, b.y, strict=True):
@@ -185,20 +206,30 @@ def test_materialized_tar_shards_stream_the_folder_back(colours_root, tmp_path):
 def test_specs_record_shards_and_retry_and_rebuild_the_same_batches(shards, tmp_path):
     p = over(shards, retry={"attempts": 2, "deadline": 9})
     spec = json.loads(json.dumps(p.to_spec()))
-    assert spec["source"]["name"] == "shards" and spec["source"]["params"]["retry"] == {"attempts": 2, "deadline": 9.0}
+    assert spec["source"]["name"] == "shards" and spec["source"]["params"]["retry"] == {
+        "attempts": 2,
+        "deadline": 9.0,
+    }
     loaded = genlab.load(p.save(tmp_path / "s.json"))
     assert loaded == p
-    assert [sample_numbers(b) for b in loaded.iter_epoch(3)] == [sample_numbers(b) for b in p.iter_epoch(3)]
+    assert [sample_numbers(b) for b in loaded.iter_epoch(3)] == [
+        sample_numbers(b) for b in p.iter_epoch(3)
+    ]
     assert next(p.iter_epoch(0)).info.extra["retry"].attempts == 2
     with pytest.raises(ValueError, match=r"parameter 'retry' has unknown setting 'tries'"):
         over(shards, retry={"tries": 3})
     spec["source"]["name"] = "webdataset"
-    with pytest.raises(ValueError, match=r"unknown source 'webdataset'; known source kinds: \['dataset', 'shards', 'table'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"unknown source 'webdataset'; known source kinds: \['dataset', 'shards', 'table'\]",
+    ):
         Pipeline.from_spec(spec)
 
 
 def test_torch_workers_split_the_shards(shards):
     torch_mod = pytest.importorskip("genlab.integrations.torch")
-    loader = torch_mod.make_dataloader(over(shards), num_workers=2, with_keys=True, rank=0, world_size=1)
+    loader = torch_mod.make_dataloader(
+        over(shards), num_workers=2, with_keys=True, rank=0, world_size=1
+    )
     keys = [int(k) for _, _, ks in loader for k in ks]
     assert sorted(k % 2**32 + 5 * (k // 2**32) for k in keys) == list(range(20))

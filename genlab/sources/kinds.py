@@ -48,7 +48,9 @@ class _Table(Param):
     def coerce(self, value: Any) -> str | dict:
         if isinstance(value, str):
             if not value:
-                raise ValueError("is required (a DataFrame, a dict of columns, or a CSV/Parquet path)")
+                raise ValueError(
+                    "is required (a DataFrame, a dict of columns, or a CSV/Parquet path)"
+                )
             return value
         if isinstance(value, dict):
             return {str(k): list(v) for k, v in value.items()}
@@ -65,7 +67,9 @@ class _Shards(Param):
             return value
         if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
             return list(value)
-        raise TypeError(f"must be a URL pattern, a folder or a non-empty list of URLs, got {value!r}")
+        raise TypeError(
+            f"must be a URL pattern, a folder or a non-empty list of URLs, got {value!r}"
+        )
 
 
 class SourceKind:
@@ -88,12 +92,16 @@ class SourceKind:
     def listing(self, params: dict) -> Any:
         raise NotImplementedError
 
-    def batches(self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]) -> Iterator[Batch]:
+    def batches(
+        self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
+    ) -> Iterator[Batch]:
         batches = index_batches(listing, params, seed=seed, epoch=epoch, policy=self.policy(params))
         index, count = split
         return batches if count == 1 else itertools.islice(batches, index, None, count)
 
-    def n_batches(self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]) -> int:
+    def n_batches(
+        self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
+    ) -> int:
         total = n_batches(len(listing), params["batch_size"], params["drop_last"])
         return len(range(split[0], total, split[1]))
 
@@ -154,10 +162,16 @@ class ShardSource(SourceKind):
     name, method, positional = "shards", "from_shards", "shards"
     params = {
         "shards": _Shards("", help="brace pattern, folder or list of .tar URLs"),
-        "class_names": _Names(None, optional=True, help="the classes (else from the manifest or a scan)"),
+        "class_names": _Names(
+            None, optional=True, help="the classes (else from the manifest or a scan)"
+        ),
         "label_separator": Text("", help="a .txt label joined by this means several labels"),
         "shuffle_buffer": Int(1000, low=1, high=10_000_000, help="samples held to mix the stream"),
-        "on_error": Choice("skip", choices=("skip", "raise"), help="a damaged shard or sample is skipped and reported, or raises"),
+        "on_error": Choice(
+            "skip",
+            choices=("skip", "raise"),
+            help="a damaged shard or sample is skipped and reported, or raises",
+        ),
         **BATCH_PARAMS,
     }
 
@@ -169,7 +183,9 @@ class ShardSource(SourceKind):
             label_separator=params["label_separator"], policy=self.policy(params),
         )  # fmt: skip
 
-    def batches(self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]) -> Iterator[Batch]:
+    def batches(
+        self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
+    ) -> Iterator[Batch]:
         from .shards import shard_batches
 
         return shard_batches(
@@ -178,14 +194,22 @@ class ShardSource(SourceKind):
             seed=seed, epoch=epoch, split=split, policy=self.policy(params), on_error=params["on_error"],
         )  # fmt: skip
 
-    def n_batches(self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]) -> int:
+    def n_batches(
+        self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
+    ) -> int:
         from .shards import split_samples
 
-        n = split_samples(listing, shuffle=params["shuffle"], seed=seed, epoch=epoch, split=split) if split[1] > 1 else len(listing)
+        n = (
+            split_samples(listing, shuffle=params["shuffle"], seed=seed, epoch=epoch, split=split)
+            if split[1] > 1
+            else len(listing)
+        )
         return n_batches(n, params["batch_size"], params["drop_last"])
 
 
-SOURCE_KINDS: dict[str, SourceKind] = {k.name: k for k in (FolderSource(), TableSource(), ShardSource())}
+SOURCE_KINDS: dict[str, SourceKind] = {
+    k.name: k for k in (FolderSource(), TableSource(), ShardSource())
+}
 
 
 def source_kind(name: str) -> SourceKind:

@@ -80,8 +80,14 @@ def expand_shards(shards: str | Sequence[str], policy=None) -> tuple[str, ...]:
     else:
         root = str(shards)
         if not storage.is_url(root) and not storage.is_dir(root):
-            raise FileNotFoundError(f"shards: {root!r} is not a .tar file, a brace pattern or a folder")
-        urls = [storage.join(root, rel) for rel in storage.walk_files(root, policy) if rel.lower().endswith(".tar")]
+            raise FileNotFoundError(
+                f"shards: {root!r} is not a .tar file, a brace pattern or a folder"
+            )
+        urls = [
+            storage.join(root, rel)
+            for rel in storage.walk_files(root, policy)
+            if rel.lower().endswith(".tar")
+        ]
         if not urls:
             raise FileNotFoundError(f"shards: folder {root!r} holds no .tar files")
     if not urls:
@@ -105,7 +111,9 @@ def _raw_label(fields: dict) -> object:
             for name in ("labels", "label", "cls", "class"):
                 if name in value:
                     return value[name]
-            raise ValueError(f"json label has none of the keys 'labels', 'label', 'cls', 'class': {sorted(value)}")
+            raise ValueError(
+                f"json label has none of the keys 'labels', 'label', 'cls', 'class': {sorted(value)}"
+            )
         return value
     raise KeyError(f"no label member (one of {['.' + f for f in LABEL_FIELDS]})")
 
@@ -158,12 +166,16 @@ class ShardIndex:
         for item in _label_names(value, self.label_separator) if self.multi_label else [value]:
             if isinstance(item, int) and not isinstance(item, bool):
                 if not 0 <= item < len(self.class_names):
-                    raise ValueError(f"class index {item} out of range for {len(self.class_names)} classes")
+                    raise ValueError(
+                        f"class index {item} out of range for {len(self.class_names)} classes"
+                    )
                 names.append(self.class_names[item])
             elif str(item) in self.class_names:
                 names.append(str(item))
             else:
-                raise ValueError(f"label {item!r} is not one of the class names {list(self.class_names)[:10]}")
+                raise ValueError(
+                    f"label {item!r} is not one of the class names {list(self.class_names)[:10]}"
+                )
         if self.multi_label:
             return multi_hot([names], self.class_names)[0]
         return self.label_codes[self.class_names.index(names[0])]
@@ -173,7 +185,9 @@ class ShardIndex:
         return {}
 
 
-def scan_shards(urls: Sequence[str], policy=None, separator: str = "") -> tuple[tuple[int, ...], list[object], bool]:
+def scan_shards(
+    urls: Sequence[str], policy=None, separator: str = ""
+) -> tuple[tuple[int, ...], list[object], bool]:
     """One pass over every shard: its count of usable samples, all label values, multi-label or not."""
     counts, values, multi = [], [], False
     for url in urls:
@@ -208,7 +222,11 @@ def _read_manifest(urls: Sequence[str], policy) -> dict | None:
     files = {s["file"]: s["n"] for s in manifest.get("shards", [])}
     names = [u.rsplit("/", 1)[1] for u in urls]
     counts = tuple(files[n] for n in names) if all(n in files for n in names) else None
-    return {"class_names": manifest["class_names"], "multi_label": manifest.get("multi_label", False), "counts": counts}
+    return {
+        "class_names": manifest["class_names"],
+        "multi_label": manifest.get("multi_label", False),
+        "counts": counts,
+    }
 
 
 def index_shards(
@@ -244,7 +262,9 @@ def index_shards(
 # --- batches ------------------------------------------------------------------------------------------
 
 
-def shard_order(n: int, *, shuffle: bool, seed: int, epoch: int, split: tuple[int, int]) -> list[int]:
+def shard_order(
+    n: int, *, shuffle: bool, seed: int, epoch: int, split: tuple[int, int]
+) -> list[int]:
     """The positions of the shards this split reads in ``epoch``: the seeded order, every count-th.
 
     >>> shard_order(5, shuffle=False, seed=0, epoch=0, split=(1, 2))
@@ -255,10 +275,15 @@ def shard_order(n: int, *, shuffle: bool, seed: int, epoch: int, split: tuple[in
     return [int(i) for i in order[index::count]]
 
 
-def split_samples(index: ShardIndex, *, shuffle: bool, seed: int, epoch: int, split: tuple[int, int]) -> int:
+def split_samples(
+    index: ShardIndex, *, shuffle: bool, seed: int, epoch: int, split: tuple[int, int]
+) -> int:
     """How many samples a split streams in ``epoch`` (from the per-shard counts)."""
     counts = index.sample_counts()
-    return sum(counts[i] for i in shard_order(len(index.urls), shuffle=shuffle, seed=seed, epoch=epoch, split=split))
+    return sum(
+        counts[i]
+        for i in shard_order(len(index.urls), shuffle=shuffle, seed=seed, epoch=epoch, split=split)
+    )
 
 
 def _stream(index: ShardIndex, order: list[int], policy, on_error: str) -> Iterator[tuple | Skip]:
@@ -337,7 +362,11 @@ def shard_batches(
             seed, epoch, number, np.array([s[0] for s in group], np.int64), tuple(s[1] for s in group),
             class_names=index.class_names, extra=dict(extra),
         )  # fmt: skip
-        y = np.stack([s[3] for s in group]) if group else np.zeros((0, len(index.class_names)), np.int64)
+        y = (
+            np.stack([s[3] for s in group])
+            if group
+            else np.zeros((0, len(index.class_names)), np.int64)
+        )
         return Batch([s[2] for s in group], y, info)
 
     for item in items:
@@ -358,11 +387,12 @@ def shard_batches(
     if pending is not None:
         yield _with_skips(pending, skipped)
     elif skipped:
-        raise OSError(f"shards: no sample could be read; first problem: {skipped[0][0]}: {skipped[0][1]}")
+        raise OSError(
+            f"shards: no sample could be read; first problem: {skipped[0][0]}: {skipped[0][1]}"
+        )
 
 
 def _with_skips(batch: Batch, skipped: list[tuple[str, str]]) -> Batch:
     if not skipped:
         return batch
     return batch.replace(skipped=batch.info.skipped + tuple(skipped))
-

@@ -67,7 +67,10 @@ def table_columns(table: Any, path_column: str, label_column: str) -> dict[str, 
                 f"table: columns {path_column!r} and {label_column!r} differ in length "
                 f"({len(paths)} and {len(labels)})"
             )
-        return {path_column: [_jsonable_cell(v) for v in paths], label_column: [_jsonable_cell(v) for v in labels]}
+        return {
+            path_column: [_jsonable_cell(v) for v in paths],
+            label_column: [_jsonable_cell(v) for v in labels],
+        }
     raise TypeError(
         f"table: expected a DataFrame, a dict of columns or a CSV/Parquet path or URL, got {type(table).__name__}"
     )
@@ -76,7 +79,9 @@ def table_columns(table: Any, path_column: str, label_column: str) -> dict[str, 
 def _check_columns(columns: Sequence[str], path_column: str, label_column: str, what: str) -> None:
     for role, name in (("path_column", path_column), ("label_column", label_column)):
         if name not in columns:
-            raise ValueError(f"table: {role} {name!r} is not a column of {what}; columns: {list(columns)}")
+            raise ValueError(
+                f"table: {role} {name!r} is not a column of {what}; columns: {list(columns)}"
+            )
 
 
 def _read_file(url: str, path_column: str, label_column: str, policy) -> tuple[list, list]:
@@ -85,7 +90,9 @@ def _read_file(url: str, path_column: str, label_column: str, policy) -> tuple[l
         try:
             import pandas as pd
         except ImportError as e:
-            raise ImportError("reading a Parquet table needs pandas and pyarrow: pip install 'genlab[tables]'") from e
+            raise ImportError(
+                "reading a Parquet table needs pandas and pyarrow: pip install 'genlab[tables]'"
+            ) from e
         frame = pd.read_parquet(io.BytesIO(storage.read_bytes(url, policy)))
         columns = table_columns(frame, path_column, label_column)
         return columns[path_column], columns[label_column]
@@ -122,7 +129,13 @@ def _as_label(value: Any) -> int | str:
 def _label_set(value: Any, separator: str) -> list[str]:
     if _missing(value):
         return []
-    items = value if isinstance(value, _MULTI) else str(value).split(separator) if separator else [value]
+    items = (
+        value
+        if isinstance(value, _MULTI)
+        else str(value).split(separator)
+        if separator
+        else [value]
+    )
     return sorted({str(_as_label(v)) for v in items if not _missing(v)})
 
 
@@ -175,7 +188,11 @@ def index_table(
             ignored.append((f"row {row}", "no path"))
             continue
         path = str(path).strip()
-        full = storage.join(root, path) if root and not storage.is_url(path) and not path.startswith("/") else path
+        full = (
+            storage.join(root, path)
+            if root and not storage.is_url(path) and not path.startswith("/")
+            else path
+        )
         if not multi and _missing(label):
             ignored.append((full, f"row {row}: no label"))
             continue
@@ -188,11 +205,15 @@ def index_table(
         names = _class_names([name for s in labels for name in s], class_names)
         unknown = sorted({n for s in labels for n in s} - set(names))
         if unknown:
-            raise ValueError(f"table {where!r}: label {unknown[0]!r} is not in class_names {list(names)}")
+            raise ValueError(
+                f"table {where!r}: label {unknown[0]!r} is not in class_names {list(names)}"
+            )
         y = multi_hot(labels, names)
     else:
         names = _class_names(labels, class_names)
-        y = np.array([_class_position(v, names, class_names is not None, where) for v in labels], np.int64)
+        y = np.array(
+            [_class_position(v, names, class_names is not None, where) for v in labels], np.int64
+        )
     return DatasetIndex(
         root or where, tuple(paths), y, names, tuple(ignored), np.asarray(rows, dtype=np.int64)
     )
@@ -201,9 +222,13 @@ def index_table(
 def _class_position(label: int | str, names: tuple[str, ...], given: bool, where: str) -> int:
     if given and isinstance(label, int):
         if not 0 <= label < len(names):
-            raise ValueError(f"table {where!r}: integer label {label} is not an index into class_names {list(names)}")
+            raise ValueError(
+                f"table {where!r}: integer label {label} is not an index into class_names {list(names)}"
+            )
         return label
     try:
         return names.index(str(label))
     except ValueError:
-        raise ValueError(f"table {where!r}: label {label!r} is not in class_names {list(names)}") from None
+        raise ValueError(
+            f"table {where!r}: label {label!r} is not in class_names {list(names)}"
+        ) from None

@@ -35,7 +35,12 @@ class ResumableStream(io.RawIOBase):
     retries included). ``reopened`` counts the times the file had to be opened again.
     """
 
-    def __init__(self, url: str, policy: remote.RetryPolicy | None = None, storage_options: dict | None = None):
+    def __init__(
+        self,
+        url: str,
+        policy: remote.RetryPolicy | None = None,
+        storage_options: dict | None = None,
+    ):
         super().__init__()
         self.url = str(url)
         self.policy = policy or remote.default_policy()
@@ -67,7 +72,9 @@ class ResumableStream(io.RawIOBase):
                 chunk = f.read(min(left, _DISCARD_CHUNK))
                 if not chunk:
                     f.close()
-                    raise ConnectionError(f"{self.url!r} ended at byte {self.position - left} on reopening")
+                    raise ConnectionError(
+                        f"{self.url!r} ended at byte {self.position - left} on reopening"
+                    )
                 left -= len(chunk)
         return f
 
@@ -93,7 +100,12 @@ class ResumableStream(io.RawIOBase):
     def readinto(self, buffer) -> int:
         size = len(buffer)
         if self._remote:
-            data = remote.with_retries(lambda _timeout: self._read(size), url=self.url, action="streaming", policy=self.policy)
+            data = remote.with_retries(
+                lambda _timeout: self._read(size),
+                url=self.url,
+                action="streaming",
+                policy=self.policy,
+            )
         else:
             data = self._read(size)
         n = len(data)
@@ -182,7 +194,9 @@ def iter_samples(
                 fields[ext] = data
             _check_end(tar)
     except (tarfile.TarError, EOFError, OSError) as e:
-        yield Skip(f"{url}#{last}", f"shard unreadable after member {last!r}: {type(e).__name__}: {e}")
+        yield Skip(
+            f"{url}#{last}", f"shard unreadable after member {last!r}: {type(e).__name__}: {e}"
+        )
         return
     finally:
         stream.close()
