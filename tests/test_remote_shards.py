@@ -63,14 +63,22 @@ def test_http_shards_stream_the_local_batches(http, files):
     assert http.hits[SHARD] == 1  # one request per shard: streamed, not fetched per block
 
 
-def test_a_connection_cut_mid_member_resumes_where_it_was(http, files):
+def test_a_connection_cut_mid_member_is_retried_and_the_bytes_are_whole(http, files):
     http.inject(SHARD, "cut")
     stream = ResumableStream(http.url + SHARD, RetryPolicy(**RETRY))
     data = b"".join(iter(lambda: stream.read(4096), b""))
-    assert data == (files / SHARD.lstrip("/")).read_bytes()
-    assert stream.reopened == 1 and http.hits[SHARD] == 2
+    assert data == (files / SHARD.lstrip("/")).read_bytes() and http.hits[SHARD] == 2
     http.inject(SHARD, "cut")
     assert keys_and_pixels(over(http.url)) == keys_and_pixels(over(str(files)))
+
+
+def test_a_dropped_stream_resumes_at_the_byte_it_reached(http, files):
+    stream = ResumableStream(http.url + SHARD, RetryPolicy(**RETRY))
+    head = stream.read(8192)
+    stream._drop()  # the connection is gone, as after a cut: the next read opens it again
+    rest = b"".join(iter(lambda: stream.read(4096), b""))
+    assert head + rest == (files / SHARD.lstrip("/")).read_bytes()
+    assert stream.reopened == 1 and stream.position == len(head + rest) and http.hits[SHARD] == 2
 
 
 def test_a_503_burst_is_retried_then_succeeds(http, files):
