@@ -55,18 +55,11 @@ class _Handler(SimpleHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
             self.connection.close()
-        elif fault == "truncate":
-            body = b"x" * 4096
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-        elif fault == "cut":
-            body = Path(self.translate_path(self.path)).read_bytes()
+        elif fault in ("truncate", "cut"):
+            if fault == "cut":
+                body = Path(self.translate_path(self.path)).read_bytes()
+            else:
+                body = b"x" * 4096
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(len(body)))
