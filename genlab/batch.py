@@ -79,6 +79,24 @@ class Batch(tuple):
     def __reduce__(self):
         return (Batch, (self[0], self[1], self.info))
 
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """The images ``x`` as an array, NumPy 2's protocol (``copy`` as ``numpy.asarray`` gives it).
+
+        >>> import numpy as np
+        >>> b = Batch(np.zeros((2, 4, 4, 3), np.uint8), np.eye(2, dtype=np.int64))
+        >>> np.asarray(b).shape, np.asarray(b, copy=True) is not b.x, np.asarray(b, dtype=np.float32).dtype.name
+        ((2, 4, 4, 3), True, 'float32')
+        """
+        x = self[0]
+        if copy is False:
+            if not isinstance(x, np.ndarray) or (dtype is not None and np.dtype(dtype) != x.dtype):
+                raise ValueError("Batch: x cannot be given as an array without a copy (copy=False)")
+            return x
+        out = np.asarray(x, dtype=dtype)
+        if copy and out is x:
+            out = out.copy()
+        return out
+
     @property
     def x(self) -> Any:
         """The samples: a list of paths from a source, an array after ``read_images``."""

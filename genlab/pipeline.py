@@ -1,8 +1,9 @@
-"""``Pipeline``: a reusable, configurable chain of stages over a class-folder dataset.
+"""``Pipeline``: a reusable, configurable chain of stages over a dataset.
 
-It is a small value object: its state is a source configuration, a seed and a list of
+It is a small value object: its state is a source (its kind and parameters: class folders, a
+table of paths and labels, or tar shards; see :mod:`genlab.sources.kinds`), a seed and a list of
 :class:`StageConfig`. Each iteration is one epoch, run by fresh coroutines through
-:class:`~genlab.stages.protocol.GeneratorPipeline`; the folder is listed once.
+:class:`~genlab.stages.protocol.GeneratorPipeline`; the source is listed once.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from . import registry
 from .batch import Batch
 from .params import Int, validate_params
 from .report import RunReport
-from .sources.dataset import SOURCE_PARAMS, dataset, n_batches
-from .sources.discover import DatasetIndex, index_folder
+from .sources.kinds import source_kind as _source_kind
 from .stages.protocol import GeneratorPipeline
 
 __all__ = ["Pipeline", "StageConfig", "StageTrace", "DEFAULT_STAGES"]
@@ -137,11 +137,11 @@ class Pipeline:
         prefetch: int = 2,
         shard: tuple[int, int] = (0, 1),
         augment_seed: int = 0,
-        index: DatasetIndex | None = None,
+        index: Any = None,
+        source_kind: str = "dataset",
     ):
-        self.source = validate_params("dataset", SOURCE_PARAMS, dict(source))
-        if not self.source["root"]:
-            raise ValueError("dataset: parameter 'root' is required")
+        self._kind = _source_kind(source_kind)
+        self.source = self._kind.validate(dict(source))
         self.stages = [_as_stage_config(s) for s in (_default_stages() if stages is None else stages)]
         self.seed = Int(0, low=0, high=2**63 - 1).validate(seed, stage="pipeline", name="seed")
         self.augment_seed = Int(0, low=0, high=2**31 - 1).validate(
@@ -180,12 +180,99 @@ class Pipeline:
             augment_seed=augment_seed,
         )  # fmt: skip
 
+    @classmethod
+    def from_table(
+        cls,
+        table: Any,
+        path_column: str = "path",
+        label_column: str = "label",
+        root: str | None = None,
+        *,
+        label_separator: str = "",
+        class_names: Sequence[str] | None = None,
+        batch_size: int = 32,
+        seed: int = 0,
+        stages: Sequence[Any] | None = None,
+        shuffle: bool = True,
+        drop_last: bool = False,
+        num_workers: int = 0,
+        prefetch: int = 2,
+        retry: dict | None = None,
+        augment_seed: int = 0,
+    ) -> Pipeline:
+        """A pipeline over a table of image paths and labels (Keras' ``flow_from_dataframe``).
+
+        ``table`` is a pandas DataFrame, a dict of columns, or a CSV/Parquet path or fsspec URL;
+        paths are relative to ``root`` (a folder or URL) when given. Labels are class names,
+        integers, or lists / ``label_separator``-joined strings for multi-label data (multi-hot
+        ``y``). A row without a path or label is reported in ``report.ignored`` by row number;
+        a row whose file cannot be read follows ``read_images``' ``on_error`` and is reported
+        by row number and path. See :mod:`genlab.sources.table`.
+        """
+        from .sources.table import table_columns
+
+        source = {
+            "table": table_columns(table, path_column, label_column), "path_column": path_column,
+            "label_column": label_column, "root": str(root or ""), "label_separator": label_separator,
+            "class_names": class_names, "batch_size": batch_size, "shuffle": shuffle,
+            "drop_last": drop_last, "retry": retry,
+        }  # fmt: skip
+        return cls(
+            source, stages, seed=seed, num_workers=num_workers, prefetch=prefetch,
+            augment_seed=augment_seed, source_kind="table",
+        )  # fmt: skip
+
+    @classmethod
+    def from_shards(
+        cls,
+        shards: str | Sequence[str],
+        batch_size: int = 32,
+        *,
+        class_names: Sequence[str] | None = None,
+        label_separator: str = "",
+        shuffle_buffer: int = 1000,
+        on_error: str = "skip",
+        seed: int = 0,
+        stages: Sequence[Any] | None = None,
+        shuffle: bool = True,
+        drop_last: bool = False,
+        num_workers: int = 0,
+        prefetch: int = 2,
+        retry: dict | None = None,
+        augment_seed: int = 0,
+    ) -> Pipeline:
+        """A pipeline streaming WebDataset tar shards: ``"s3://b/train-{000000..000099}.tar"``,
+        a list of URLs or a folder, read over fsspec with the retry policy of remote roots.
+
+        Shard order is reshuffled per epoch from the seed; samples are mixed in a buffer of
+        ``shuffle_buffer`` (bounded memory, approximate shuffle). See :mod:`genlab.sources.shards`.
+        """
+        source = {
+            "shards": list(shards) if isinstance(shards, (list, tuple)) else str(shards),
+            "class_names": class_names, "label_separator": label_separator,
+            "shuffle_buffer": shuffle_buffer, "on_error": on_error, "batch_size": batch_size,
+            "shuffle": shuffle, "drop_last": drop_last, "retry": retry,
+        }  # fmt: skip
+        return cls(
+            source, stages, seed=seed, num_workers=num_workers, prefetch=prefetch,
+            augment_seed=augment_seed, source_kind="shards",
+        )  # fmt: skip
+
     # -- the dataset ---------------------------------------------------------------------
     @property
-    def index(self) -> DatasetIndex:
-        """The dataset listing, made on first use and kept (not redone every epoch)."""
+    def source_kind(self) -> str:
+        """The kind of source: ``"dataset"`` (class folders), ``"table"`` or ``"shards"``."""
+        return self._kind.name
+
+    @property
+    def index(self) -> Any:
+        """The source listing, made on first use and kept (not redone every epoch).
+
+        A :class:`~genlab.sources.discover.DatasetIndex` for folders and tables, a
+        :class:`~genlab.sources.shards.ShardIndex` for shards.
+        """
         if self._index is None:
-            self._index = index_folder(self.source["root"])
+            self._index = self._kind.listing(self.source)
         return self._index
 
     @property
@@ -193,33 +280,42 @@ class Pipeline:
         return self.index.class_names
 
     @property
+    def multi_label(self) -> bool:
+        """True when ``y`` holds multi-hot rows (a sample may carry several labels)."""
+        return bool(self.index.multi_label)
+
+    def set_source(self, **params: Any) -> Pipeline:
+        """Change source settings (``batch_size``, ``shuffle``, ...); all are checked first."""
+        listed = {k for k in params if k not in ("batch_size", "shuffle", "drop_last", "shuffle_buffer", "retry")}
+        self.source = self._kind.validate({**self.source, **params})
+        if listed:
+            self._index = None  # what is listed changed: list again
+        return self
+
+    @property
     def batch_size(self) -> int:
         return self.source["batch_size"]
 
     def __len__(self) -> int:
         """Batches per epoch (of this shard, when the pipeline is a shard)."""
-        total = n_batches(len(self.index), self.source["batch_size"], self.source["drop_last"])
-        return len(range(self.shard_index, total, self.shard_count))
+        split = (self.shard_index, self.shard_count)
+        return self._kind.n_batches(self.source, self.index, seed=self.seed, epoch=self.epoch, split=split)
 
     # -- running -------------------------------------------------------------------------
     def source_batches(self, epoch: int) -> Iterator[Batch]:
-        """The source's ``(paths, labels)`` batches of ``epoch`` (of this shard), before any stage runs."""
-        s = self.source
-        batches = dataset(
-            s["root"], s["batch_size"], shuffle=s["shuffle"], drop_last=s["drop_last"],
-            seed=self.seed, epoch=epoch, index=self.index,
-        )  # fmt: skip
-        if self.shard_count == 1:
-            return batches
-        return itertools.islice(batches, self.shard_index, None, self.shard_count)
+        """The source's ``(paths or bytes, labels)`` batches of ``epoch`` (of this shard), before any stage."""
+        split = (self.shard_index, self.shard_count)
+        return self._kind.batches(self.source, self.index, seed=self.seed, epoch=epoch, split=split)
 
     def shard(self, index: int, count: int) -> Pipeline:
-        """A copy that runs shard ``index`` of ``count``: batches ``index, index + count, ...``.
+        """A copy that runs shard ``index`` of ``count``.
 
-        The unit is the batch: an epoch's batches are fixed by the seed, and every random
-        draw derives from seed, epoch, batch and sample keys, so a batch comes out the same
-        whichever process makes it. Shards are disjoint, together they are exactly the
-        epoch, and each of several processes or machines reads only its own files.
+        For folders and tables the unit is the batch (batches ``index, index + count, ...``):
+        an epoch's batches are fixed by the seed, and every random draw derives from seed,
+        epoch, batch and sample keys, so a batch comes out the same whichever process makes
+        it. For tar shards the unit is the shard file: the copy streams every ``count``-th
+        shard of the epoch's seeded shard order. Either way the parts are disjoint, together
+        they are exactly the epoch, and each process or machine reads only its own files.
         """
         spec = self.to_spec()
         spec["run"]["shard"] = [index, count]
@@ -266,7 +362,7 @@ class Pipeline:
             batches = GeneratorPipeline(self.source_batches(epoch), *self.build_stages())
         try:
             for batch in batches:
-                report.add_batch(batch)
+                report.add_batch(batch, self._kind.describe_skip, self.index)
                 report.seconds = time.perf_counter() - started
                 yield batch
         finally:
@@ -364,7 +460,7 @@ class Pipeline:
         return pipeline_to_spec(self, manifest=manifest)
 
     @classmethod
-    def from_spec(cls, spec: dict, *, index: DatasetIndex | None = None) -> Pipeline:
+    def from_spec(cls, spec: dict, *, index: Any = None) -> Pipeline:
         """Rebuild a pipeline from a spec; ValueError names whatever is wrong in it."""
         from .spec import pipeline_from_spec
 
@@ -398,7 +494,7 @@ class Pipeline:
         return python_expression(self)
 
 
-def _rebuild(spec: dict, index: DatasetIndex | None, epoch: int) -> Pipeline:
+def _rebuild(spec: dict, index: Any, epoch: int) -> Pipeline:
     pipeline = Pipeline.from_spec(spec, index=index)
     pipeline.epoch = epoch
     return pipeline

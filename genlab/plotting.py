@@ -33,9 +33,21 @@ def displayable(images: np.ndarray) -> np.ndarray:
 
 
 def labels_of(y: np.ndarray, class_names: Sequence[str]) -> list[str]:
-    """Return the class name of each one-hot row of ``y`` (its index when names are unknown)."""
-    index = np.asarray(y).argmax(axis=1)
-    return [class_names[i] if i < len(class_names) else str(i) for i in index]
+    """Return the class name of each one-hot row of ``y`` (its index when names are unknown).
+
+    A multi-hot row (multi-label data) gives its names joined by ``"|"``:
+
+    >>> labels_of(np.array([[1, 0, 0], [0, 1, 1]]), ["cat", "dog", "outdoor"])
+    ['cat', 'dog|outdoor']
+    """
+    y = np.asarray(y)
+
+    def name(i: int) -> str:
+        return class_names[i] if i < len(class_names) else str(i)
+
+    if y.ndim == 2 and len(y) and (y.sum(axis=1) != 1).any():
+        return ["|".join(name(i) for i in np.flatnonzero(row)) for row in y]
+    return [name(i) for i in y.argmax(axis=1)]
 
 
 class GridRenderer:

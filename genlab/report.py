@@ -25,13 +25,20 @@ class RunReport:
     def n_skipped(self) -> int:
         return len(self.skipped)
 
-    def add_batch(self, batch) -> None:
-        """Count one delivered batch (a :class:`~genlab.batch.Batch` or a plain pair)."""
+    def add_batch(self, batch, describe=None, listing=None) -> None:
+        """Count one delivered batch (a :class:`~genlab.batch.Batch` or a plain pair).
+
+        ``describe(listing, path, reason)``, when given, rewrites each skip's reason (a table
+        source adds the row number).
+        """
         self.batches += 1
         self.samples += len(batch[1])
         info = getattr(batch, "info", None)
         if info is not None:
-            self.skipped.extend(info.skipped)
+            if describe is None:
+                self.skipped.extend(info.skipped)
+            else:
+                self.skipped.extend((path, describe(listing, path, reason)) for path, reason in info.skipped)
 
     def merge(self, other: RunReport) -> None:
         self.batches += other.batches

@@ -5,6 +5,7 @@ A spec is a plain dict::
     {"format": "genlab.pipeline", "schema_version": 2, "genlab_version": "0.2.0",
      "seed": 0, "augment_seed": 0,
      "source": {"name": "dataset", "params": {"root": "...", "batch_size": 32, ...}},
+                 # or {"name": "table", ...} / {"name": "shards", ...}; "retry" only when set
      "stages": [{"name": "read_images", "enabled": true, "params": {...}}, ...],
      "run": {"num_workers": 0, "prefetch": 2, "shard": [0, 1]},
      "manifest": {...}}       # optional: the dataset listing, so a run need not list again
@@ -63,7 +64,7 @@ def pipeline_to_spec(pipeline, *, manifest: bool = False) -> dict:
         "genlab_version": __version__,
         "seed": pipeline.seed,
         "augment_seed": pipeline.augment_seed,
-        "source": {"name": "dataset", "params": _jsonable(pipeline.source)},
+        "source": {"name": pipeline.source_kind, "params": _jsonable(pipeline._kind.spec_params(pipeline.source))},
         "stages": [
             {"name": s.name, "enabled": s.enabled, "params": _jsonable(s.params)}
             for s in pipeline.stages
@@ -75,6 +76,11 @@ def pipeline_to_spec(pipeline, *, manifest: bool = False) -> dict:
         },
     }
     if manifest:
+        if pipeline.source_kind != "dataset":
+            raise ValueError(
+                f"manifest=True records a class-folder listing; a {pipeline.source_kind!r} source "
+                f"is listed from its own parameters"
+            )
         spec["manifest"] = index_to_manifest(pipeline.index)
     return spec
 
@@ -123,7 +129,12 @@ def pipeline_from_spec(spec: dict, *, index=None):
     _require(not unknown, f"unknown key {unknown[:1]!r}; known keys: {sorted(_TOP_KEYS)}")
     source = spec.get("source")
     _require(isinstance(source, dict), "'source' must be an object")
-    _require(source.get("name") == "dataset", f"unknown source {source.get('name')!r}; known: ['dataset']")
+    from .sources.kinds import SOURCE_KINDS
+
+    _require(
+        source.get("name") in SOURCE_KINDS,
+        f"unknown source {source.get('name')!r}; known source kinds: {sorted(SOURCE_KINDS)}",
+    )
     stages = spec.get("stages", [])
     _require(isinstance(stages, list), "'stages' must be a list")
     configs = []
@@ -148,12 +159,13 @@ def pipeline_from_spec(spec: dict, *, index=None):
     shard = run.get("shard", [0, 1])
     _require(isinstance(shard, list) and len(shard) == 2, f"'run.shard' must be [index, count], got {shard!r}")
     if index is None and spec.get("manifest") is not None:
+        _require(source["name"] == "dataset", "'manifest' is only for a 'dataset' source")
         index = index_from_manifest(str(source_params.get("root", "")), spec["manifest"])
     return Pipeline(
         source_params, configs, seed=spec.get("seed", 0), index=index,
         augment_seed=spec.get("augment_seed", 0),
         num_workers=run.get("num_workers", 0), prefetch=run.get("prefetch", 2),
-        shard=tuple(shard),
+        shard=tuple(shard), source_kind=source["name"],
     )  # fmt: skip
 
 
@@ -178,7 +190,8 @@ def load(path: str | os.PathLike):
 def python_expression(pipeline, prefix: str = "") -> str:
     """The Python call that builds ``pipeline`` (its repr, and the body of :func:`to_python`)."""
     s = pipeline.source
-    lines = [f"{prefix}Pipeline.from_folder(", f"    {s['root']!r},", f"    batch_size={s['batch_size']},"]
+    kind = pipeline._kind
+    lines = [f"{prefix}Pipeline.{kind.method}(", f"    {s[kind.positional]!r},", f"    batch_size={s['batch_size']},"]
     lines.append(f"    seed={pipeline.seed},")
     if pipeline.augment_seed:
         lines.append(f"    augment_seed={pipeline.augment_seed},")
@@ -186,6 +199,10 @@ def python_expression(pipeline, prefix: str = "") -> str:
         lines.append("    shuffle=False,")
     if s["drop_last"]:
         lines.append("    drop_last=True,")
+    defaults = {name: param.default for name, param in kind.params.items()}
+    for name, value in s.items():
+        if name not in ("batch_size", "shuffle", "drop_last", kind.positional) and value != defaults[name]:
+            lines.append(f"    {name}={value!r},")
     if pipeline.num_workers:
         lines.append(f"    num_workers={pipeline.num_workers},")
     if pipeline.prefetch != 2:

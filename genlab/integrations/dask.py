@@ -275,6 +275,64 @@ def validate_files(
 class _ShardJob:
     dest: str
     storage_options: dict = field(default_factory=dict)
+    class_names: tuple[str, ...] = ()
+    multi_label: bool = False
+
+
+def _tar_member(tar, name: str, data: bytes) -> None:
+    import tarfile
+
+    member = tarfile.TarInfo(name)
+    member.size, member.mtime, member.mode = len(data), 0, 0o644  # fixed: the same bytes every run
+    tar.addfile(member, io.BytesIO(data))
+
+
+def _sample_file(item: Any, path: str, policy) -> tuple[bytes, str]:
+    """The stored bytes of a source sample and its image extension (``jpg`` for ``.jpeg``)."""
+    from ..sources.storage import read_bytes
+
+    data = bytes(item) if isinstance(item, (bytes, bytearray, memoryview)) else read_bytes(str(item), policy)
+    ext = posixpath.splitext(path.split("::")[0])[1].lower().lstrip(".") or "img"
+    return data, {"jpeg": "jpg", "tiff": "tif"}.get(ext, ext)
+
+
+def _tar_task(shared: tuple, task: tuple[int, list[Batch]]) -> list[dict]:
+    """Write one WebDataset shard of the source batches ``task``; its manifest record."""
+    import tarfile
+
+    import fsspec
+
+    _pipeline, job = shared
+    number, batches = task
+    buffer, n, skipped = io.BytesIO(), 0, []
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for batch in batches:
+            policy = batch.info.extra.get("retry")
+            for i, item in enumerate(batch.x):
+                path = batch.info.paths[i] if batch.info.paths is not None else str(item)
+                try:
+                    data, ext = _sample_file(item, path, policy)
+                except OSError as e:
+                    skipped.append([path, str(e)])
+                    continue
+                key = f"{int(batch.info.keys[i]):012d}" if batch.info.keys is not None else f"{number:06d}-{n:06d}"
+                row = np.asarray(batch.y[i])
+                if job.multi_label:
+                    names = [job.class_names[j] for j in np.flatnonzero(row)]
+                    label = (".json", json.dumps({"labels": names}).encode())
+                else:
+                    label = (".cls", str(int(row.argmax())).encode())
+                _tar_member(tar, f"{key}.{ext}", data)
+                _tar_member(tar, key + label[0], label[1])
+                n += 1
+    data = buffer.getvalue()
+    name = f"shard-{number:06d}.tar"
+    with fsspec.open(posixpath.join(job.dest, name), "wb", **job.storage_options) as f:
+        f.write(data)
+    return [{
+        "file": name, "n": n, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+        "skipped": skipped,
+    }]  # fmt: skip
 
 
 def _shard_name(number: int) -> str:
@@ -313,26 +371,46 @@ def materialize(
     storage_options: dict | None = None,
     batches_per_task: int = 4,
     progress: bool | Progress | None = None,
+    format: str = "npz",  # noqa: A002 - the word users know
 ) -> dict:
-    """Run one epoch and write each batch as a compressed ``.npz`` shard under ``dest``.
+    """Run one epoch and write it under ``dest``: processed ``.npz`` batches, or tar shards.
 
     ``dest`` is any fsspec URL the workers can write to (a shared folder, ``s3://bucket/prefix``).
-    Each shard holds ``x``, ``y`` and the sample ``keys``; ``manifest.json`` beside them records
-    the pipeline's spec, the epoch, the class names and, per shard, its batch number, sample count,
-    shape, dtype, size and SHA-256. Returns that manifest.
+
+    ``format="npz"``: each batch, through the stages, as a compressed ``.npz`` holding ``x``,
+    ``y`` and the sample ``keys``.
+
+    ``format="tar"``: WebDataset shards ``shard-000000.tar``, ... of ``batches_per_task`` source
+    batches each, in the epoch's (shuffled) order: every sample's image file as it is stored (no
+    decode, no re-encode) and its label (``.cls``, a class index; multi-label: ``.json`` with the
+    label names). The stages run when the shards are read back with ``Pipeline.from_shards(dest)``;
+    a file that cannot be read is left out and listed in the shard's ``skipped``.
+
+    ``manifest.json`` beside them records the pipeline's spec, the epoch, the class names and, per
+    file, its sample count, size and SHA-256 (npz: also batch number, shape and dtype). Returns it.
     """
     import fsspec
 
+    if format not in ("npz", "tar"):
+        raise ValueError(f"materialize: format must be 'npz' or 'tar', got {format!r}")
     options = dict(storage_options or {})
     fs, root = fsspec.core.url_to_fs(dest, **options)
     fs.makedirs(root, exist_ok=True)
     job = _ShardJob(dest.rstrip("/"), options)
-    tasks = _chunks(list(pipeline.source_batches(epoch)), batches_per_task)
+    batches = list(pipeline.source_batches(epoch))
+    if format == "tar":
+        job.class_names, job.multi_label = tuple(pipeline.class_names), pipeline.multi_label
+        tasks = list(enumerate(_chunks(batches, batches_per_task)))
+        task = _tar_task
+    else:
+        tasks, task = _chunks(batches, batches_per_task), _materialize_task
     with _client_for(client) as running:
-        results = _run(_materialize_task, (pipeline, job), tasks, running, progress, "materialize")
+        results = _run(task, (pipeline, job), tasks, running, progress, "materialize")
     shards = [record for result in results for record in result]
     manifest = {
         "format": SHARDS_FORMAT,
+        "kind": format,
+        "multi_label": pipeline.multi_label,
         "version": 1,
         "spec": pipeline.to_spec(),
         "epoch": epoch,
@@ -372,6 +450,8 @@ def iter_shards(
     import fsspec
 
     manifest = read_shard_manifest(dest, storage_options)
+    if manifest.get("kind", "npz") != "npz":
+        raise ValueError(f"{dest!r} holds tar shards: read them with genlab.Pipeline.from_shards({dest!r})")
     class_names = tuple(manifest["class_names"])
     for record in manifest["shards"]:
         url = posixpath.join(dest.rstrip("/"), record["file"])

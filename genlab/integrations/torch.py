@@ -60,6 +60,7 @@ class TorchIterableDataset(IterableDataset):
         Give ``x`` as N x C x H x W (PyTorch's layout) instead of the pipeline's N x H x W x C.
     labels : {"onehot", "index"}
         ``y`` as the pipeline's one-hot rows, or as class indices (what ``cross_entropy`` takes).
+        A multi-label pipeline needs ``"onehot"`` (its multi-hot rows).
     with_keys : bool
         Yield ``(x, y, keys)``: the sample keys, to check coverage or look samples up.
     rank, world_size : int, optional
@@ -85,6 +86,11 @@ class TorchIterableDataset(IterableDataset):
         if labels not in LABEL_FORMATS:
             raise ValueError(
                 f"TorchIterableDataset: labels must be one of {LABEL_FORMATS}, got {labels!r}"
+            )
+        if labels == "index" and getattr(pipeline, "multi_label", False):
+            raise ValueError(
+                "TorchIterableDataset: the pipeline is multi-label (a sample may carry several "
+                "labels); use labels='onehot' for its multi-hot rows (e.g. with BCEWithLogitsLoss)"
             )
         if (rank is None) != (world_size is None):
             raise ValueError("TorchIterableDataset: give both rank and world_size, or neither")

@@ -24,9 +24,7 @@ import numpy as np
 
 from genlab import memory, registry
 from genlab.batch import Batch
-from genlab.params import validate_params
 from genlab.pipeline import Pipeline, StageConfig, StageTrace
-from genlab.sources.dataset import SOURCE_PARAMS
 from genlab.spec import load as load_spec
 from genlab.spec import pipeline_from_spec
 from genlab.stages.protocol import GeneratorPipeline
@@ -210,7 +208,7 @@ class LabModel:
             raise ValueError(f"dataset: parameter {unknown[0]!r} cannot be changed in the lab")
 
         def edit(p: Pipeline) -> None:
-            p.source = validate_params("dataset", SOURCE_PARAMS, {**p.source, **params})
+            p.set_source(**params)
 
         try:
             return self.apply(edit)

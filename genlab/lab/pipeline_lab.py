@@ -523,7 +523,8 @@ class PipelineLab(widgets.VBox):
                     "one image under 16 draws (seeds seed..seed+15)",
                 )
         elif selected == 3:
-            self.class_mix_image.value = class_mix_png(labels_of(model.last.batch.y, names), names)
+            counts = model.class_counts() if model.pipeline.multi_label else None
+            self.class_mix_image.value = class_mix_png(labels_of(model.last.batch.y, names), names, counts)
         elif selected == 4:
             times, rss = model.sampler.arrays()
             self.rss_image.value = rss_png(times, rss)

@@ -26,10 +26,19 @@ def figure_png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def class_mix_png(labels: Sequence[str], class_names: Sequence[str]) -> bytes:
-    """Return a bar chart PNG of how many samples of each class the batch holds."""
+def class_mix_png(
+    labels: Sequence[str], class_names: Sequence[str], counts: dict[str, int] | None = None
+) -> bytes:
+    """Return a bar chart PNG of how many samples of each class the batch holds.
+
+    ``counts`` (class name -> samples carrying it) is given for multi-label batches, where a
+    sample counts once for each of its labels.
+    """
     names = list(class_names) or sorted(set(labels))
-    counts = [sum(1 for label in labels if label == name) for name in names]
+    if counts is not None:
+        counts = [int(counts.get(name, 0)) for name in names]
+    else:
+        counts = [sum(1 for label in labels if label == name) for name in names]
     figure = Figure(figsize=(max(3.0, 0.35 * len(names) + 1.5), 2.2), dpi=80)
     ax = figure.subplots()
     colours = ["#cf222e" if count == len(labels) else "#0969da" for count in counts]

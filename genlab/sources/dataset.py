@@ -13,13 +13,29 @@ from ..params import Bool, Int, Param, Text, validate_params
 from ..seeding import epoch_rng
 from .discover import IMAGE_EXTENSIONS, DatasetIndex, index_folder
 
-__all__ = ["dataset", "epoch_order", "n_batches", "SOURCE_PARAMS"]
+__all__ = ["dataset", "epoch_order", "n_batches", "index_batches", "SOURCE_PARAMS", "BATCH_PARAMS"]
 
-SOURCE_PARAMS: dict[str, Param] = {
-    "root": Text("", help="class-folder dataset: a local path or an fsspec URL"),
+class RetrySettings(Param):
+    """Retry settings for remote storage (``attempts``, ``timeout``, ``deadline``, ``backoff``)."""
+
+    kind = "retry"
+
+    def coerce(self, value):
+        from .remote import check_retry_settings
+
+        return check_retry_settings(value)
+
+
+BATCH_PARAMS: dict[str, Param] = {
     "batch_size": Int(32, low=1, high=65536, help="samples per batch"),
     "shuffle": Bool(True, help="shuffle the sample order over the whole dataset, anew each epoch"),
     "drop_last": Bool(False, help="drop the last batch when it is smaller than batch_size"),
+    "retry": RetrySettings(None, optional=True, help="remote retry settings; unset ones come from GENLAB_REMOTE_*"),
+}
+
+SOURCE_PARAMS: dict[str, Param] = {
+    "root": Text("", help="class-folder dataset: a local path or an fsspec URL"),
+    **BATCH_PARAMS,
 }
 
 
@@ -51,6 +67,7 @@ def dataset(
     epoch: int = 0,
     extensions: Sequence[str] = IMAGE_EXTENSIONS,
     index: DatasetIndex | None = None,
+    retry: dict | None = None,
 ) -> Iterator[Batch]:
     """Yield one epoch of ``(paths, one-hot labels)`` batches from a class-folder dataset.
 
@@ -69,20 +86,41 @@ def dataset(
         Together they fix the order of the epoch.
     index
         A listing made earlier by :func:`index_folder`, to avoid listing again.
+    retry
+        Retry settings for a remote root (see :class:`~genlab.sources.remote.RetryPolicy`); they
+        travel with each batch to ``read_images``.
     """
-    given = {"root": str(root), "batch_size": batch_size, "shuffle": shuffle, "drop_last": drop_last}
+    given = {"root": str(root), "batch_size": batch_size, "shuffle": shuffle, "drop_last": drop_last, "retry": retry}
     params = validate_params("dataset", SOURCE_PARAMS, given)
+    policy = policy_from_settings(params["retry"])
     if index is None:
-        index = index_folder(params["root"], extensions)
+        index = index_folder(params["root"], extensions, policy)
+    return index_batches(index, params, seed=seed, epoch=epoch, policy=policy)
+
+
+def index_batches(
+    index: DatasetIndex, params: dict, *, seed: int, epoch: int, policy=None
+) -> Iterator[Batch]:
+    """The batches of an epoch over a listing (a class folder's or a table's): paths and labels."""
     order = epoch_order(len(index), shuffle=params["shuffle"], seed=seed, epoch=epoch)
-    return _batches(index, order, params["batch_size"], params["drop_last"], seed, epoch)
+    return _batches(index, order, params["batch_size"], params["drop_last"], seed, epoch, policy)
 
 
 def _batches(
-    index: DatasetIndex, order: np.ndarray, batch_size: int, drop_last: bool, seed: int, epoch: int
+    index: DatasetIndex, order: np.ndarray, batch_size: int, drop_last: bool, seed: int, epoch: int, policy=None
 ) -> Iterator[Batch]:
+    extra = {"retry": policy} if policy is not None else {}
     for number in range(n_batches(len(order), batch_size, drop_last)):
         keys = order[number * batch_size : (number + 1) * batch_size]
         paths = tuple(index.paths[k] for k in keys)
-        info = BatchInfo(seed, epoch, number, keys, paths, class_names=index.class_names)
+        info = BatchInfo(seed, epoch, number, keys, paths, class_names=index.class_names, extra=dict(extra))
         yield Batch(list(paths), index.one_hot(keys), info)
+
+
+def policy_from_settings(settings: dict | None):
+    """The :class:`~genlab.sources.remote.RetryPolicy` of ``retry`` settings, None when unset."""
+    if not settings:
+        return None
+    from .remote import policy_from_settings as from_settings
+
+    return from_settings(settings)

@@ -16,7 +16,9 @@ import numpy as np
 
 from . import storage
 
-__all__ = ["IMAGE_EXTENSIONS", "DatasetIndex", "discover_images", "index_folder", "one_hot"]
+__all__ = [
+    "IMAGE_EXTENSIONS", "DatasetIndex", "discover_images", "index_folder", "multi_hot", "one_hot",
+]  # fmt: skip
 
 IMAGE_EXTENSIONS: tuple[str, ...] = (
     ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm",
@@ -65,11 +67,30 @@ def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
     return y.astype(np.int64)
 
 
+def multi_hot(label_sets: Sequence[Sequence[str]], class_names: Sequence[str]) -> np.ndarray:
+    """Multi-hot rows (one column per class) with scikit-learn's MultiLabelBinarizer.
+
+    >>> multi_hot([["cat"], ["cat", "dog"], []], ["cat", "dog"]).tolist()
+    [[1, 0], [1, 1], [0, 0]]
+    """
+    import warnings
+
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    binarizer = MultiLabelBinarizer(classes=list(class_names))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an unknown label is a caller bug, not a warning
+        y = binarizer.fit_transform([list(s) for s in label_sets])
+    return np.asarray(y, dtype=np.int64).reshape(len(label_sets), len(class_names))
+
+
 @dataclass(frozen=True)
 class DatasetIndex:
     """The listing of a dataset, made once: every sample's path and class, in sorted order.
 
     A sample's *key* is its position here; it names the sample across epochs and workers.
+    ``labels`` holds one class index per sample, or (multi-label) one multi-hot row per sample.
+    ``rows`` says, for a table, which table row each sample came from.
     """
 
     root: str
@@ -77,6 +98,12 @@ class DatasetIndex:
     labels: np.ndarray
     class_names: tuple[str, ...]
     ignored: tuple[tuple[str, str], ...] = field(default=())
+    rows: np.ndarray | None = None
+
+    @property
+    def multi_label(self) -> bool:
+        """True when a sample may carry several labels (multi-hot rows)."""
+        return self.labels.ndim == 2
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -87,18 +114,23 @@ class DatasetIndex:
         return one_hot(np.arange(len(self.class_names)), len(self.class_names))
 
     def one_hot(self, keys: np.ndarray) -> np.ndarray:
-        """The one-hot labels of the samples ``keys``."""
+        """The one-hot (multi-label: multi-hot) labels of the samples ``keys``."""
+        if self.multi_label:
+            return self.labels[keys]
         return self.label_codes[self.labels[keys]]
 
     def class_counts(self) -> dict[str, int]:
+        """Samples per class (multi-label: samples carrying each label)."""
+        if self.multi_label:
+            return dict(zip(self.class_names, self.labels.sum(axis=0).tolist()))
         counts = np.bincount(self.labels, minlength=len(self.class_names))
         return dict(zip(self.class_names, counts.tolist()))
 
 
 def index_folder(
-    root: str | os.PathLike, extensions: Sequence[str] = IMAGE_EXTENSIONS
+    root: str | os.PathLike, extensions: Sequence[str] = IMAGE_EXTENSIONS, policy=None
 ) -> DatasetIndex:
-    """List a class-folder dataset once.
+    """List a class-folder dataset once (a remote listing retried per ``policy``).
 
     Raises
     ------
@@ -111,7 +143,7 @@ def index_folder(
     if not storage.exists(root) or not storage.is_dir(root):
         raise FileNotFoundError(f"dataset root {root!r} does not exist or is not a folder")
     extensions = tuple(e.lower() for e in extensions)
-    files = list(storage.walk_files(root))
+    files = list(storage.walk_files(root, policy))
     # a remote tree is listed once: its class folders are the first components of its files
     dirs = {r.split("/", 1)[0] for r in files if "/" in r} if storage.is_remote(root) else storage.list_dirs(root)
     by_class: dict[str, list[str]] = {name: [] for name in sorted(dirs)}

@@ -120,6 +120,55 @@ class RetryPolicy:
         return cls(**values)
 
 
+RETRY_SETTINGS = ("attempts", "timeout", "deadline", "backoff")
+"""The retry settings a pipeline spec may record (the rest come from the environment)."""
+
+
+def check_retry_settings(settings: Any, where: str = "source") -> dict | None:
+    """Validate retry settings given as a dict; return them as plain JSON numbers (or None).
+
+    >>> check_retry_settings({"attempts": 2, "timeout": 5})
+    {'attempts': 2, 'timeout': 5.0}
+    >>> check_retry_settings({"tries": 2})
+    Traceback (most recent call last):
+    ...
+    ValueError: source: parameter 'retry' has unknown setting 'tries'; known: ['attempts', 'timeout', 'deadline', 'backoff']
+    """
+    if settings is None:
+        return None
+    if isinstance(settings, RetryPolicy):
+        settings = {name: getattr(settings, name) for name in RETRY_SETTINGS}
+    if not isinstance(settings, dict):
+        raise ValueError(f"{where}: parameter 'retry' must be a dict of {list(RETRY_SETTINGS)}, got {settings!r}")
+    unknown = sorted(set(settings) - set(RETRY_SETTINGS))
+    if unknown:
+        raise ValueError(
+            f"{where}: parameter 'retry' has unknown setting {unknown[0]!r}; known: {list(RETRY_SETTINGS)}"
+        )
+    clean: dict[str, Any] = {}
+    for name in RETRY_SETTINGS:
+        if name in settings:
+            value = settings[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{where}: retry setting {name!r} must be a number, got {value!r}")
+            clean[name] = int(value) if name == "attempts" and float(value).is_integer() else float(value)
+    try:
+        dataclasses.replace(RetryPolicy(), **clean)
+    except ValueError as e:
+        raise ValueError(f"{where}: parameter 'retry': {e}") from e
+    return clean
+
+
+def policy_from_settings(settings: dict | None) -> RetryPolicy | None:
+    """The policy of a spec's retry settings: the environment's, with the settings that are set.
+
+    None when nothing is set, so that callers fall back to :func:`default_policy` at read time.
+    """
+    if not settings:
+        return None
+    return dataclasses.replace(RetryPolicy.from_env(), **settings)
+
+
 def default_policy() -> RetryPolicy:
     """The policy used when none is given: :meth:`RetryPolicy.from_env`."""
     return RetryPolicy.from_env()

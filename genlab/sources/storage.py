@@ -61,10 +61,11 @@ def is_dir(root: str) -> bool:
     return path in ("", "/") or fs.isdir(path)
 
 
-def walk_files(root: str) -> Iterator[str]:
+def walk_files(root: str, policy=None) -> Iterator[str]:
     """Every file below ``root`` as a '/'-separated path relative to it, in sorted order.
 
-    Hidden files and folders (names starting with '.') are not entered or listed.
+    Hidden files and folders (names starting with '.') are not entered or listed. ``policy``
+    (a :class:`~genlab.sources.remote.RetryPolicy`) bounds a remote listing.
     """
     root = str(root)
     if not is_url(root):
@@ -79,7 +80,7 @@ def walk_files(root: str) -> Iterator[str]:
     if is_remote(root):
         from . import remote
 
-        yield from remote.walk_files(root)  # one retried listing
+        yield from remote.walk_files(root, policy=policy)  # one retried listing
         return
     fs, base = _fs(root)
     base = base.rstrip("/")
@@ -101,8 +102,8 @@ def list_dirs(root: str) -> list[str]:
     return sorted(n for n in names if not n.startswith("."))
 
 
-def read_bytes(path: str | os.PathLike) -> bytes:
-    """The whole content of a local file or an fsspec URL."""
+def read_bytes(path: str | os.PathLike, policy=None) -> bytes:
+    """The whole content of a local file or an fsspec URL (remote reads retried per ``policy``)."""
     path = str(path)
     if not is_url(path):
         with open(path, "rb") as f:
@@ -110,6 +111,6 @@ def read_bytes(path: str | os.PathLike) -> bytes:
     if is_remote(path):
         from . import remote
 
-        return remote.read_bytes(path)  # retried with backoff, bounded in time
+        return remote.read_bytes(path, policy=policy)  # retried with backoff, bounded in time
     fs, inner = _fs(path)
     return fs.cat_file(inner)

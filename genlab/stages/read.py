@@ -1,4 +1,4 @@
-"""``read_images``: paths in, a uint8 image array out (Pillow decode and resize)."""
+"""``read_images``: paths (or encoded image bytes) in, a uint8 image array out (decode and resize)."""
 
 from __future__ import annotations
 
@@ -35,9 +35,9 @@ READ_PARAMS = {
 }  # fmt: skip
 
 
-def _read_one(path: str, options: dict) -> np.ndarray:
+def _read_one(path: str, options: dict, policy=None) -> np.ndarray:
     try:
-        data = read_bytes(path)
+        data = read_bytes(path, policy)
     except OSError as e:
         raise ImageReadError(f"cannot read {path!r}: {e}", path=path, reason=str(e)) from e
     return decode_image(data, path=path, **options)
@@ -49,6 +49,8 @@ def read_images(
 ) -> Batch:
     """Open each path with Pillow, convert to RGB and resize to ``target_size``.
 
+    An item of ``x`` that is already bytes (a tar shard's member) is decoded as it is, named by
+    ``info.paths``. Remote reads follow the source's retry settings (``info.extra["retry"]``).
     A file that cannot be read is skipped (``on_error="skip"``: warned once, counted in
     ``batch.info.skipped``, and its label dropped with it) or raises naming the file.
     """
@@ -60,9 +62,16 @@ def read_images(
     out = np.empty((len(batch.x), height, width, 3), dtype=np.uint8)
     kept: list[int] = []
     skipped: list[tuple[str, str]] = []
-    for i, path in enumerate(batch.x):
+    policy = batch.info.extra.get("retry")
+    names = batch.info.paths
+    for i, item in enumerate(batch.x):
+        is_data = isinstance(item, (bytes, bytearray, memoryview))
+        path = (names[i] if names is not None else f"sample {i}") if is_data else str(item)
         try:
-            out[len(kept)] = _read_one(str(path), options)
+            if is_data:
+                out[len(kept)] = decode_image(bytes(item), path=path, **options)
+            else:
+                out[len(kept)] = _read_one(path, options, policy)
         except ImageReadError as e:
             if on_error == "raise":
                 raise

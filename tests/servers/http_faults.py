@@ -6,6 +6,7 @@ tree) and lets a test make the first N requests for a path fail:
 - ``"503"`` (or any 5xx/4xx code as a string): answer with that status,
 - ``"reset"``: close the connection with a TCP reset before answering,
 - ``"truncate"``: announce the full length, send half the body, then close,
+- ``"cut"``: like ``"truncate"`` but with the file's real first half (a stream cut mid-file),
 - ``"stall"``: accept the request and send nothing until ``stall_seconds`` pass (or the server stops).
 
 The serving loop is bounded: it ends on ``stop()`` or after ``lifetime`` seconds, whichever is first,
@@ -24,7 +25,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-FAULT_KINDS = ("reset", "truncate", "stall")
+FAULT_KINDS = ("reset", "truncate", "cut", "stall")
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -54,8 +55,11 @@ class _Handler(SimpleHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
             self.connection.close()
-        elif fault == "truncate":
-            body = b"x" * 4096
+        elif fault in ("truncate", "cut"):
+            if fault == "cut":
+                body = Path(self.translate_path(self.path)).read_bytes()
+            else:
+                body = b"x" * 4096
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(len(body)))
@@ -120,7 +124,7 @@ class FaultyHTTPServer:
     def inject(self, path: str, kind: str, times: int = 1) -> None:
         """Make the next ``times`` requests for ``path`` fail with ``kind``.
 
-        ``path`` is the URL path ("/cats/a.png"); ``kind`` is ``"reset"``, ``"truncate"``,
+        ``path`` is the URL path ("/cats/a.png"); ``kind`` is ``"reset"``, ``"truncate"``, ``"cut"``,
         ``"stall"`` or an HTTP status code such as ``"503"``.
         """
         if kind not in FAULT_KINDS and not (kind.isdigit() and 400 <= int(kind) < 600):

@@ -1,0 +1,398 @@
+"""Tar shards in the WebDataset layout as a streaming dataset (local, HTTP, S3, any fsspec URL).
+
+``shards`` is a brace pattern (``"s3://bucket/train-{000000..000099}.tar"``), a list of URLs, or
+a folder (its ``*.tar`` files, sorted). Each sample is an image member (``.jpg``, ``.png``,
+``.webp``, ...) and a label member: ``.cls`` (a class index or name), ``.txt`` (a name, or names
+joined by ``label_separator``) or ``.json`` (a number, a name, a list of names, or an object with
+a ``"label"`` / ``"labels"`` entry).
+
+An epoch streams the shards once, in an order reshuffled per epoch from the seed, through a
+bounded sample buffer (``shuffle_buffer`` samples: memory is bounded by it; the mixing is
+approximate, as it must be for a stream). A split of the pipeline (``Pipeline.shard``, a torch
+DataLoader worker, a rank) takes every ``count``-th shard of the epoch's order, so the same seed,
+shard list and split give the same batches. A sample's key is ``shard position * 2**32 + sample
+number in the shard``: stable across epochs, processes and splits.
+
+The class names and per-shard sample counts come from ``class_names`` when given, from the
+``manifest.json`` that :func:`genlab.integrations.dask.materialize` writes beside its shards, or
+else from one scanning pass over the shards (made once, when first needed).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..batch import Batch, BatchInfo
+from ..seeding import epoch_rng, stream_id
+from . import storage
+from .discover import IMAGE_EXTENSIONS, multi_hot, one_hot
+from .tar_stream import Skip, iter_samples
+
+__all__ = ["ShardIndex", "expand_shards", "index_shards", "shard_batches", "MANIFEST_NAME"]
+
+MANIFEST_NAME = "manifest.json"
+IMAGE_FIELDS = tuple(e.lstrip(".") for e in IMAGE_EXTENSIONS)
+LABEL_FIELDS = ("cls", "txt", "json")
+_BRACE = re.compile(r"\{([^{}]*)\}")
+KEY_STRIDE = 2**32
+
+
+def _brace_options(body: str) -> list[str]:
+    match = re.fullmatch(r"(\d+)\.\.(\d+)", body)
+    if match:
+        low, high = match.groups()
+        width = len(low) if low.startswith("0") or len(low) == len(high) else 0
+        if int(high) < int(low):
+            raise ValueError(f"shards: brace range {{{body}}} runs backwards")
+        return [str(i).zfill(width) for i in range(int(low), int(high) + 1)]
+    if "," in body:
+        return body.split(",")
+    raise ValueError(f"shards: cannot expand {{{body}}}; use {{000..099}} or {{a,b}}")
+
+
+def expand_braces(pattern: str) -> list[str]:
+    """Expand ``{000..003}`` ranges (zero padding kept) and ``{a,b}`` lists, as webdataset does.
+
+    >>> expand_braces("s3://b/train-{00..02}.tar")
+    ['s3://b/train-00.tar', 's3://b/train-01.tar', 's3://b/train-02.tar']
+    >>> expand_braces("{a,b}-{1..2}")
+    ['a-1', 'a-2', 'b-1', 'b-2']
+    """
+    parts = _BRACE.split(pattern)
+    options = [[p] if i % 2 == 0 else _brace_options(p) for i, p in enumerate(parts)]
+    return ["".join(combo) for combo in itertools.product(*options)]
+
+
+def expand_shards(shards: str | Sequence[str], policy=None) -> tuple[str, ...]:
+    """The shard URLs of a brace pattern, a list, or a folder (its ``*.tar`` files, sorted)."""
+    if isinstance(shards, (list, tuple)):
+        urls = [u for s in shards for u in expand_braces(str(s))]
+    elif _BRACE.search(str(shards)):
+        urls = expand_braces(str(shards))
+    elif str(shards).lower().endswith(".tar"):
+        urls = [str(shards)]
+    else:
+        root = str(shards)
+        if not storage.is_url(root) and not storage.is_dir(root):
+            raise FileNotFoundError(
+                f"shards: {root!r} is not a .tar file, a brace pattern or a folder"
+            )
+        urls = [
+            storage.join(root, rel)
+            for rel in storage.walk_files(root, policy)
+            if rel.lower().endswith(".tar")
+        ]
+        if not urls:
+            raise FileNotFoundError(f"shards: folder {root!r} holds no .tar files")
+    if not urls:
+        raise ValueError("shards: no shard given")
+    return tuple(urls)
+
+
+# --- labels ----------------------------------------------------------------------------------------
+
+
+def _raw_label(fields: dict) -> object:
+    """The label value of a sample's fields, or raise KeyError/ValueError saying what is wrong."""
+    if "cls" in fields:
+        text = fields["cls"].decode("utf-8").strip()
+        return int(text) if re.fullmatch(r"-?\d+", text) else text
+    if "txt" in fields:
+        return fields["txt"].decode("utf-8").strip()
+    if "json" in fields:
+        value = json.loads(fields["json"].decode("utf-8"))
+        if isinstance(value, dict):
+            for name in ("labels", "label", "cls", "class"):
+                if name in value:
+                    return value[name]
+            raise ValueError(
+                f"json label has none of the keys 'labels', 'label', 'cls', 'class': {sorted(value)}"
+            )
+        return value
+    raise KeyError(f"no label member (one of {['.' + f for f in LABEL_FIELDS]})")
+
+
+def _label_names(value: object, separator: str) -> list[object]:
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str) and separator:
+        return [v for v in (p.strip() for p in value.split(separator)) if v]
+    return [value]
+
+
+def _image_field(fields: dict) -> str:
+    for ext in fields:
+        if ext in IMAGE_FIELDS:
+            return ext
+    raise KeyError(f"no image member (one of {['.' + f for f in IMAGE_FIELDS[:6]]}, ...)")
+
+
+# --- the listing -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ShardIndex:
+    """The shards of a dataset, their class names and (once known) their sample counts."""
+
+    urls: tuple[str, ...]
+    class_names: tuple[str, ...]
+    multi_label: bool
+    counts: tuple[int, ...] | None = None
+    ignored: tuple[tuple[str, str], ...] = field(default=())
+    label_separator: str = ""
+
+    def __len__(self) -> int:
+        """Samples in all shards (the counts are made by one scanning pass if not known)."""
+        return sum(self.sample_counts())
+
+    def sample_counts(self, policy=None) -> tuple[int, ...]:
+        if self.counts is None:
+            self.counts = scan_shards(self.urls, policy, self.label_separator)[0]
+        return self.counts
+
+    @property
+    def label_codes(self) -> np.ndarray:
+        return one_hot(np.arange(len(self.class_names)), len(self.class_names))
+
+    def encode(self, value: object) -> np.ndarray:
+        """The one-hot (multi-label: multi-hot) row of a label value; ValueError if unknown."""
+        names = []
+        for item in _label_names(value, self.label_separator) if self.multi_label else [value]:
+            if isinstance(item, int) and not isinstance(item, bool):
+                if not 0 <= item < len(self.class_names):
+                    raise ValueError(
+                        f"class index {item} out of range for {len(self.class_names)} classes"
+                    )
+                names.append(self.class_names[item])
+            elif str(item) in self.class_names:
+                names.append(str(item))
+            else:
+                raise ValueError(
+                    f"label {item!r} is not one of the class names {list(self.class_names)[:10]}"
+                )
+        if self.multi_label:
+            return multi_hot([names], self.class_names)[0]
+        return self.label_codes[self.class_names.index(names[0])]
+
+    def class_counts(self) -> dict[str, int]:
+        """Not known without reading every label: an empty dict (see the preview batch instead)."""
+        return {}
+
+
+def scan_shards(
+    urls: Sequence[str], policy=None, separator: str = ""
+) -> tuple[tuple[int, ...], list[object], bool]:
+    """One pass over every shard: its count of usable samples, all label values, multi-label or not."""
+    counts, values, multi = [], [], False
+    for url in urls:
+        n = 0
+        for item in iter_samples(url, policy):
+            if isinstance(item, Skip):
+                continue
+            try:
+                _image_field(item.fields)
+                value = _raw_label(item.fields)
+            except (KeyError, ValueError):
+                continue
+            names = _label_names(value, separator)
+            multi = multi or isinstance(value, list) or len(names) != 1
+            values.extend(names)
+            n += 1
+        counts.append(n)
+    return tuple(counts), values, multi
+
+
+def _read_manifest(urls: Sequence[str], policy) -> dict | None:
+    folders = {u.rsplit("/", 1)[0] for u in urls}
+    if len(folders) != 1:
+        return None
+    folder = folders.pop()
+    try:
+        manifest = json.loads(storage.read_bytes(f"{folder}/{MANIFEST_NAME}", policy))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("format") != "genlab.shards" or manifest.get("kind") != "tar":
+        return None
+    files = {s["file"]: s["n"] for s in manifest.get("shards", [])}
+    names = [u.rsplit("/", 1)[1] for u in urls]
+    counts = tuple(files[n] for n in names) if all(n in files for n in names) else None
+    return {
+        "class_names": manifest["class_names"],
+        "multi_label": manifest.get("multi_label", False),
+        "counts": counts,
+    }
+
+
+def index_shards(
+    shards: str | Sequence[str],
+    *,
+    class_names: Sequence[str] | None = None,
+    multi_label: bool | None = None,
+    label_separator: str = "",
+    policy=None,
+) -> ShardIndex:
+    """List a shard dataset: its URLs, class names, whether it is multi-label, and counts if known."""
+    urls = expand_shards(shards, policy)
+    counts = None
+    found = _read_manifest(urls, policy) if class_names is None else None
+    if found is not None:
+        class_names, counts = found["class_names"], found["counts"]
+        multi_label = found["multi_label"] if multi_label is None else multi_label
+    elif class_names is None:
+        counts, values, multi = scan_shards(urls, policy, label_separator)
+        if not values:
+            raise ValueError(f"shards: no labelled sample in {urls[0]!r} .. {urls[-1]!r}")
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            class_names = [str(i) for i in range(max(values) + 1)]
+        else:
+            class_names = sorted({str(v) for v in values})
+        multi_label = multi if multi_label is None else multi_label
+    names = tuple(str(c) for c in class_names)
+    if not names:
+        raise ValueError("shards: class_names is empty")
+    return ShardIndex(urls, names, bool(multi_label), counts, label_separator=label_separator)
+
+
+# --- batches ------------------------------------------------------------------------------------------
+
+
+def shard_order(
+    n: int, *, shuffle: bool, seed: int, epoch: int, split: tuple[int, int]
+) -> list[int]:
+    """The positions of the shards this split reads in ``epoch``: the seeded order, every count-th.
+
+    >>> shard_order(5, shuffle=False, seed=0, epoch=0, split=(1, 2))
+    [1, 3]
+    """
+    order = epoch_rng(seed, "shards", epoch).permutation(n) if shuffle else np.arange(n)
+    index, count = split
+    return [int(i) for i in order[index::count]]
+
+
+def split_samples(
+    index: ShardIndex, *, shuffle: bool, seed: int, epoch: int, split: tuple[int, int]
+) -> int:
+    """How many samples a split streams in ``epoch`` (from the per-shard counts)."""
+    counts = index.sample_counts()
+    return sum(
+        counts[i]
+        for i in shard_order(len(index.urls), shuffle=shuffle, seed=seed, epoch=epoch, split=split)
+    )
+
+
+def _stream(index: ShardIndex, order: list[int], policy, on_error: str) -> Iterator[tuple | Skip]:
+    """``(key, name, image bytes, label row)`` per usable sample, and Skip records, in shard order."""
+    for position in order:
+        url = index.urls[position]
+        for item in iter_samples(url, policy):
+            if isinstance(item, Skip):
+                if on_error == "raise":
+                    raise OSError(f"shards: {item.where}: {item.reason}")
+                yield item
+                continue
+            where = f"{url}#{item.key}"
+            try:
+                ext = _image_field(item.fields)
+                y = index.encode(_raw_label(item.fields))
+            except (KeyError, ValueError) as e:
+                reason = e.args[0] if e.args else str(e)
+                if on_error == "raise":
+                    raise ValueError(f"shards: sample {where!r}: {reason}") from e
+                yield Skip(where, str(reason))
+                continue
+            yield (position * KEY_STRIDE + item.number, f"{where}.{ext}", item.fields[ext], y)
+
+
+def _shuffled(items: Iterator, size: int, rng: np.random.Generator) -> Iterator:
+    """A bounded shuffle buffer: holds at most ``size`` samples; Skip records pass straight through."""
+    buffer: list = []
+    for item in items:
+        if isinstance(item, Skip):
+            yield item
+        elif len(buffer) < size:
+            buffer.append(item)
+        else:
+            j = int(rng.integers(size))
+            yield buffer[j]
+            buffer[j] = item
+    while buffer:
+        j = int(rng.integers(len(buffer)))
+        buffer[j], buffer[-1] = buffer[-1], buffer[j]
+        yield buffer.pop()
+
+
+def shard_batches(
+    index: ShardIndex,
+    *,
+    batch_size: int,
+    shuffle: bool,
+    shuffle_buffer: int,
+    drop_last: bool,
+    seed: int,
+    epoch: int,
+    split: tuple[int, int] = (0, 1),
+    policy=None,
+    on_error: str = "skip",
+) -> Iterator[Batch]:
+    """One epoch of ``(image bytes, labels)`` batches streamed from the shards of ``split``.
+
+    ``x`` is a list of the encoded images (``read_images`` decodes bytes as it reads paths);
+    ``info.paths`` names each sample ``shard#key.ext``. Samples or shard tails that cannot be used
+    are reported in the ``skipped`` of the next batch delivered (the last batch carries the rest).
+    """
+    order = shard_order(len(index.urls), shuffle=shuffle, seed=seed, epoch=epoch, split=split)
+    items = _stream(index, order, policy, on_error)
+    if shuffle:
+        rng = np.random.default_rng([seed, stream_id("shard-buffer"), epoch, split[0], split[1]])
+        items = _shuffled(items, shuffle_buffer, rng)
+    extra = {"retry": policy} if policy is not None else {}
+    skipped: list[tuple[str, str]] = []
+    pending: Batch | None = None
+    number = 0
+    samples: list[tuple] = []
+
+    def make(group: list[tuple]) -> Batch:
+        info = BatchInfo(
+            seed, epoch, number, np.array([s[0] for s in group], np.int64), tuple(s[1] for s in group),
+            class_names=index.class_names, extra=dict(extra),
+        )  # fmt: skip
+        y = (
+            np.stack([s[3] for s in group])
+            if group
+            else np.zeros((0, len(index.class_names)), np.int64)
+        )
+        return Batch([s[2] for s in group], y, info)
+
+    for item in items:
+        if isinstance(item, Skip):
+            skipped.append((item.where, item.reason))
+            continue
+        samples.append(item)
+        if len(samples) == batch_size:
+            if pending is not None:
+                yield _with_skips(pending, skipped)
+                skipped = []
+            pending, samples, number = make(samples), [], number + 1
+    if samples and not drop_last:
+        if pending is not None:
+            yield _with_skips(pending, skipped)
+            skipped = []
+        pending = make(samples)
+    if pending is not None:
+        yield _with_skips(pending, skipped)
+    elif skipped:
+        raise OSError(
+            f"shards: no sample could be read; first problem: {skipped[0][0]}: {skipped[0][1]}"
+        )
+
+
+def _with_skips(batch: Batch, skipped: list[tuple[str, str]]) -> Batch:
+    if not skipped:
+        return batch
+    return batch.replace(skipped=batch.info.skipped + tuple(skipped))

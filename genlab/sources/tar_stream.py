@@ -1,0 +1,204 @@
+"""Read a tar file as a stream of WebDataset samples, over any fsspec URL, with no random access.
+
+A WebDataset shard is a plain tar whose members are grouped by *key*: the member name up to the
+first dot of its base name (``images/0001.jpg`` and ``images/0001.cls`` form sample
+``images/0001``, with fields ``jpg`` and ``cls``). Members of one sample are consecutive.
+
+The bytes come through :class:`ResumableStream`: a sequential reader that, when a remote read
+fails transiently (a reset or cut connection, a 5xx answer, a stall past the per-request timeout),
+opens the file again at the byte it had reached (an HTTP ``Range`` request, or reading and
+discarding up to there when the server ignores ranges), within the :class:`RetryPolicy`. So a
+shard is never downloaded to disk and never read twice in full, and a stalled server costs at most
+the policy's deadline. A tar that is itself cut short or corrupt ends its stream with a
+:class:`Skip` record naming the shard, the last member reached and the reason.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from . import remote, storage
+
+__all__ = ["ResumableStream", "Sample", "Skip", "iter_samples"]
+
+_DISCARD_CHUNK = 1 << 20
+
+
+class ResumableStream(io.RawIOBase):
+    """A read-only, forward-only file over ``url`` that resumes where it was after a failure.
+
+    Local paths are read directly. Network URLs are read through fsspec with the filesystem's
+    per-request timeouts; each ``read`` is retried per ``policy`` (its deadline bounds one read,
+    retries included). ``reopened`` counts the times the file had to be opened again.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        policy: remote.RetryPolicy | None = None,
+        storage_options: dict | None = None,
+    ):
+        super().__init__()
+        self.url = str(url)
+        self.policy = policy or remote.default_policy()
+        self.storage_options = storage_options
+        self.position = 0
+        self.reopened = 0
+        self._file = None
+        self._remote = storage.is_remote(self.url)
+
+    def readable(self) -> bool:
+        return True
+
+    def _open(self):
+        if not storage.is_url(self.url):
+            f = open(self.url, "rb")  # noqa: SIM115 - closed by close()
+            f.seek(self.position)
+            return f
+        fs, path = remote.filesystem(self.url, self.storage_options, self.policy)
+        if remote.protocol_of(self.url) not in remote.HTTP_PROTOCOLS:
+            f = fs.open(path, "rb")
+            f.seek(self.position)
+            return f
+        headers = {"Range": f"bytes={self.position}-"} if self.position else {}
+        # block_size=0: one streaming GET; a size given spares the HEAD request fsspec would make
+        f = fs.open(path, "rb", block_size=0, size=1, headers=headers)
+        if self.position and getattr(f.r, "status", 200) != 206:  # the server ignored the range
+            left = self.position
+            while left:
+                chunk = f.read(min(left, _DISCARD_CHUNK))
+                if not chunk:
+                    f.close()
+                    raise ConnectionError(
+                        f"{self.url!r} ended at byte {self.position - left} on reopening"
+                    )
+                left -= len(chunk)
+        return f
+
+    def _drop(self) -> None:
+        f, self._file = self._file, None
+        if f is not None:
+            try:
+                f.close()
+            except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is dropped
+                pass
+
+    def _read(self, size: int) -> bytes:
+        if self._file is None:
+            if self.position:
+                self.reopened += 1
+            self._file = self._open()
+        try:
+            return self._file.read(size)
+        except BaseException:
+            self._drop()
+            raise
+
+    def readinto(self, buffer) -> int:
+        size = len(buffer)
+        if self._remote:
+            data = remote.with_retries(
+                lambda _timeout: self._read(size),
+                url=self.url,
+                action="streaming",
+                policy=self.policy,
+            )
+        else:
+            data = self._read(size)
+        n = len(data)
+        buffer[:n] = data
+        self.position += n
+        return n
+
+    def close(self) -> None:
+        self._drop()
+        super().close()
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One WebDataset sample: its key, its number in the shard and its fields (extension -> bytes)."""
+
+    key: str
+    number: int
+    fields: dict
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Something of a shard that could not be used: ``where`` names the shard and member."""
+
+    where: str
+    reason: str
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """``("dir/0001", "jpg")`` for ``"dir/0001.jpg"``: the key, and the extension after the first dot.
+
+    >>> split_name("a/b/0001.seg.png")
+    ('a/b/0001', 'seg.png')
+    """
+    folder, _, base = name.rpartition("/")
+    stem, _, ext = base.partition(".")
+    return (f"{folder}/{stem}" if folder else stem), ext.lower()
+
+
+def _check_end(tar: tarfile.TarFile) -> None:
+    """Raise ReadError unless the archive ended at its end-of-archive zero blocks.
+
+    In stream mode tarfile ends quietly at a damaged header past the first member, and at a file
+    cut on a header boundary: what follows the last header it read must be zeros, and there must
+    be some (tar writes two zero blocks; the first was read as the end header).
+    """
+    seen = 0
+    while True:
+        chunk = tar.fileobj.read(1 << 16)
+        if not chunk:
+            break
+        if chunk.count(0) != len(chunk):
+            raise tarfile.ReadError("a damaged member header (data follows the end of the archive)")
+        seen += len(chunk)
+    if seen == 0:
+        raise tarfile.ReadError("the archive is cut short (no end-of-archive blocks)")
+
+
+def iter_samples(
+    url: str, policy: remote.RetryPolicy | None = None, storage_options: dict | None = None
+) -> Iterator[Sample | Skip]:
+    """Stream the samples of one tar shard in member order; problems come as :class:`Skip` records.
+
+    A read that still fails after the retries, a member cut short and a corrupt header each end
+    the shard with one ``Skip`` (a stream cannot step over a damaged member); what came before
+    is kept. Hidden members (``._*``, ``__MACOSX``) and directories are passed over.
+    """
+    stream = ResumableStream(url, policy, storage_options)
+    key, fields, number, last = None, {}, 0, "(start)"
+    try:
+        with tarfile.open(fileobj=io.BufferedReader(stream, 1 << 16), mode="r|") as tar:
+            for member in tar:
+                last = member.name
+                if not member.isfile() or "/." in f"/{member.name}" or "__MACOSX" in member.name:
+                    continue
+                member_key, ext = split_name(member.name)
+                if member_key != key:
+                    if key is not None:
+                        yield Sample(key, number, fields)
+                        number += 1
+                    key, fields = member_key, {}
+                data = tar.extractfile(member).read()
+                if len(data) != member.size:
+                    raise tarfile.ReadError(f"member {member.name!r} is cut short")
+                fields[ext] = data
+            _check_end(tar)
+    except (tarfile.TarError, EOFError, OSError) as e:
+        yield Skip(
+            f"{url}#{last}", f"shard unreadable after member {last!r}: {type(e).__name__}: {e}"
+        )
+        return
+    finally:
+        stream.close()
+    if key is not None:
+        yield Sample(key, number, fields)
