@@ -11,7 +11,7 @@ import ipywidgets as widgets
 
 from genlab.lab.chain_stepping import ChainSession, ChainStep
 from genlab.lab.stepper import _button, _html
-from genlab.lab.summaries import summarise, thumbnail_png
+from genlab.lab.summaries import thumbnail_png
 from genlab.stages.protocol import GeneratorPipeline
 
 _STATE_STYLE = {  # state -> (css suffix, colour)
@@ -242,7 +242,9 @@ def failure_html(session: ChainSession) -> str:
 
 
 def _source_name(session: ChainSession) -> str:
-    return html.escape(summarise(session.source, limit=40))
+    taken = 0 if session.batch_index is None else session.batch_index + 1
+    kind = html.escape(type(session.source).__name__)
+    return f"a <code>{kind}</code>; batches taken: {taken}"
 
 
 def _arrow(session: ChainSession, position: int, sign: str) -> str:
@@ -256,6 +258,6 @@ def _arrow(session: ChainSession, position: int, sign: str) -> str:
 def _box(title: str, body: str, css_class: str, colour: str = "#57606a") -> str:
     return (
         f"<div class='{css_class}' style='border:2px solid {colour};border-radius:6px;"
-        f"padding:4px 6px;min-width:9em;max-width:26em;font-size:90%'>"
+        f"padding:4px 6px;min-width:9em;max-width:24em;font-size:85%'>"
         f"<div><b>{title}</b></div>{body}</div>"
     )
