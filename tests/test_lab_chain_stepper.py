@@ -9,6 +9,8 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
+from widget_tree import the_one, with_class  # noqa: E402
+
 from genlab import GeneratorPipeline  # noqa: E402
 from genlab.lab import ChainStepper  # noqa: E402
 
@@ -36,18 +38,6 @@ def breaks():
         raise KeyError("no such label")
 
 
-def _button(stepper, css_class):
-    found = [w for w in _walk(stepper) if css_class in getattr(w, "_dom_classes", ())]
-    assert len(found) == 1, css_class
-    return found[0]
-
-
-def _walk(widget):
-    yield widget
-    for child in getattr(widget, "children", ()):
-        yield from _walk(child)
-
-
 def _states(stepper):
     return re.findall(r"genlab-chain-state-(\w+)", stepper.diagram.value)
 
@@ -56,26 +46,26 @@ def test_buttons_step_the_chain_and_redraw_states_arrows_and_thumbnails():
     stepper = ChainStepper(lambda: GeneratorPipeline(pairs(2), invert(), to_float(), invert()))
     assert _states(stepper) == ["created"] * 3
     assert "genlab-chain-thumb" not in stepper.diagram.value
-    _button(stepper, "genlab-chain-step").click()
+    the_one(stepper, "genlab-chain-step").click()
     assert _states(stepper) == ["receive", "created", "created"]
     assert "prime stage 0 invert" in stepper.message.value
-    _button(stepper, "genlab-chain-step-stage").click()
+    the_one(stepper, "genlab-chain-step-stage").click()
     assert _states(stepper) == ["emit", "receive", "receive"]
     assert stepper.diagram.value.count("genlab-chain-thumb") == 1  # stage 0's x
     assert "x (2, 8, 8, 3) uint8 384 B" in stepper.diagram.value
     thumbs_before = re.findall(r"src='(data:image/png[^']+)'", stepper.diagram.value)
-    _button(stepper, "genlab-chain-step-batch").click()
+    the_one(stepper, "genlab-chain-step-batch").click()
     assert _states(stepper) == ["emit"] * 3
     assert "the batch leaves the chain" in stepper.message.value
     assert "1 batches out" in stepper.title.value
     thumbs_after = re.findall(r"src='(data:image/png[^']+)'", stepper.diagram.value)
     assert len(thumbs_after) == 3 and thumbs_after[0] == thumbs_before[0]
     assert "float32" in stepper.diagram.value
-    _button(stepper, "genlab-chain-run").click()
+    the_one(stepper, "genlab-chain-run").click()
     assert _states(stepper) == ["closed"] * 3
     assert all(b.disabled for b in stepper.buttons)
     assert "end of the source" in stepper.history_view.value
-    _button(stepper, "genlab-chain-reset").click()
+    the_one(stepper, "genlab-chain-reset").click()
     assert _states(stepper) == ["created"] * 3 and not stepper.buttons[0].disabled
 
 
@@ -88,9 +78,7 @@ def test_a_failing_stage_shows_its_line_traceback_and_the_chain_then():
     assert "KeyError: &#x27;no such label&#x27;" in value
     assert "error in stage 1 breaks at line" in value
     assert _states(stepper) == ["closed", "closed"]
-    assert [
-        b for b in _walk(stepper) if "genlab-chain-reset" in getattr(b, "_dom_classes", ())
-    ] == []
+    assert with_class(stepper, "genlab-chain-reset") == []  # a chain object cannot be rebuilt
 
 
 def test_close_shows_what_finally_blocks_printed_and_describe_is_text():
@@ -105,8 +93,9 @@ def test_close_shows_what_finally_blocks_printed_and_describe_is_text():
     stepper = ChainStepper(GeneratorPipeline(pairs(1), noisy()), direction="vertical")
     assert "flex-flow:column" in stepper.diagram.value
     stepper.step()
-    _button(stepper, "genlab-chain-close").click()
+    the_one(stepper, "genlab-chain-close").click()
     assert "noisy cleaned up" in stepper.message.value
+    assert stepper.close_chain().value == "already closed"
     text = stepper.describe()
     assert "stage 0 noisy: closed" in text and "close(): every stage closed" in text
     with pytest.raises(ValueError, match="direction must be 'horizontal' or 'vertical'"):
