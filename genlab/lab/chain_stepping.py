@@ -33,7 +33,7 @@ the driver's for loop
 >>> chain.step_batch()[-1].kind, chain.batches_out
 ('out', 1)
 >>> chain.run()[-1].describe()
-'end of the source: close() ran every stage (finally blocks) and the source'
+'end of the source: every stage closed (finally blocks ran) and the source'
 >>> chain.state(0), chain.finished
 ('closed', True)
 """
@@ -63,12 +63,9 @@ from genlab.stages.protocol import (
 
 __all__ = ["ChainFailure", "ChainSession", "ChainStep", "StageSnapshot"]
 
-#: What :meth:`ChainSession.state` answers for a stage.
-STAGE_STATES = ("created", "suspended at receive", "suspended at emit", "closed")
-
-_ENDS_STAGE = ("send", "out", "end", "raised", "close")
-_ENDS_BATCH = ("out", "end", "raised", "close")
-_ENDS_RUN = ("end", "raised", "close")
+_ENDS_STAGE = ("send", "out", "end", "raised")
+_ENDS_BATCH = ("out", "end", "raised")
+_ENDS_RUN = ("end", "raised")
 
 
 @dataclass(frozen=True)
@@ -98,7 +95,7 @@ class ChainStep:
             "advance": f"advance {where} back to receive: send(None) -> suspended at receive",
             "send": f"send into {where}: {self.sent} -> emitted {self.value}",
             "out": f"the batch leaves the chain: {self.value}",
-            "end": "end of the source: close() ran every stage (finally blocks) and the source",
+            "end": f"end of the source: {self.value}",
             "raised": f"{'the source' if self.stage is None else where} raised {self.value}; "
             "the driver closed every stage and the source",
             "close": f"close(): {self.value}",
@@ -203,9 +200,7 @@ class ChainSession:
         self.epoch = epoch
         if _is_pipeline(chain):
             self.kind = "Pipeline"
-        elif isinstance(chain, GeneratorPipeline):
-            self.kind = "GeneratorPipeline"
-        elif callable(chain):
+        elif isinstance(chain, GeneratorPipeline) or callable(chain):
             self.kind = "GeneratorPipeline"
         else:
             raise TypeError(
@@ -225,7 +220,10 @@ class ChainSession:
                 raise TypeError(f"{self._chain!r} returned {made!r}, not a GeneratorPipeline")
             source, steps = made.source, list(made.steps)
         for position, step in enumerate(steps):
-            if isinstance(step, GeneratorType) and inspect.getgeneratorstate(step) != "GEN_CREATED":
+            if (
+                isinstance(step, GeneratorType)
+                and inspect.getgeneratorstate(step) != inspect.GEN_CREATED
+            ):
                 raise ValueError(
                     f"stage {position} {stage_name(step)!r} has already run: step a fresh chain "
                     f"(build the stages again) or pass a function that builds it"
@@ -317,10 +315,8 @@ class ChainSession:
         with contextlib.redirect_stdout(tee):
             try:
                 action = next(self._actions)
-            except StopIteration:
-                close_chain(self.steps, self.source)
-                self.finished = True
-                step = ChainStep("end", None, None, "", "", "")
+            except StopIteration:  # the source ran out: the driver's loop ends and closes all
+                step = ChainStep("end", None, None, "", "", self._close_all())
             except Exception as error:  # a stage or the source raised: shown, not re-raised
                 step = self._fail(error)
             else:
