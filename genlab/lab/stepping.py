@@ -191,12 +191,14 @@ class GeneratorSession:
             return None
         return lines[line - start]
 
+    def frame_locals(self) -> dict[str, Any]:
+        """Return the paused frame's local variables themselves (empty once closed)."""
+        frame = self.generator.gi_frame
+        return {} if frame is None else dict(frame.f_locals)
+
     def locals(self, limit: int = 80) -> dict[str, str]:
         """Return the paused frame's local variables as short reprs (empty once closed)."""
-        frame = self.generator.gi_frame
-        if frame is None:
-            return {}
-        return {name: short_repr(value, limit) for name, value in frame.f_locals.items()}
+        return {name: short_repr(value, limit) for name, value in self.frame_locals().items()}
 
     @property
     def has_inputs(self) -> bool:

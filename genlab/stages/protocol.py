@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import registry
 from ..batch import Batch
@@ -34,15 +34,27 @@ from ..params import Param
 from ..report import RunReport
 from ..seeding import batch_rng
 
-__all__ = ["GeneratorPipeline", "StageError", "stage", "stage_name"]
+__all__ = [
+    "DriverAction",
+    "GeneratorPipeline",
+    "StageError",
+    "close_chain",
+    "driver_actions",
+    "stage",
+    "stage_name",
+]
 
 
 class StageError(RuntimeError):
-    """A stage failed or broke the protocol. ``.stage`` names it; the cause is chained."""
+    """A stage failed or broke the protocol. ``.stage`` names it; the cause is chained.
 
-    def __init__(self, message: str, stage: str):
+    ``.position`` is the stage's place in the chain when the driver knows it (else None).
+    """
+
+    def __init__(self, message: str, stage: str, position: int | None = None):
         super().__init__(message)
         self.stage = stage
+        self.position = position
 
 
 def stage_name(step: Any) -> str:
@@ -117,47 +129,103 @@ class GeneratorPipeline:
 
     def _drive(self) -> Iterator:
         started = time.perf_counter()
-        names = [stage_name(s) for s in self.steps]
+        actions = driver_actions(self.source, self.steps)
         try:
-            for batch in self.source:
-                for name, step in zip(names, self.steps):
-                    self._send(step, name, None)
-                for name, step in zip(names, self.steps):
-                    t0 = time.perf_counter()
-                    out = self._send(step, name, batch)
-                    if out is None:
-                        raise StageError(
-                            f"stage {name!r} emitted None: a stage must receive with "
-                            f"`data = yield` and then emit with `yield result`",
-                            name,
-                        )
-                    batch = _carry_info(out, batch)
-                    if self.observer is not None:
-                        self.observer(name, batch, time.perf_counter() - t0)
-                self.report.add_batch(batch)
-                self.report.seconds = time.perf_counter() - started
-                yield batch
+            for action in actions:
+                if action.kind == "send" and self.observer is not None:
+                    self.observer(action.name, action.out, action.seconds)
+                elif action.kind == "out":
+                    self.report.add_batch(action.out)
+                    self.report.seconds = time.perf_counter() - started
+                    yield action.out
         finally:
-            for step in self.steps:
-                step.close()
-            close_source = getattr(self.source, "close", None)
-            if close_source is not None:
-                close_source()
+            actions.close()
+            close_chain(self.steps, self.source)
 
-    @staticmethod
-    def _send(step: Generator, name: str, value: Any) -> Any:
-        try:
-            return step.send(value)
-        except StopIteration:
-            raise StageError(f"stage {name!r} stopped; a stage must loop forever", name) from None
-        except StageError:
-            raise
-        except Exception as e:
-            where = ""
-            info = getattr(value, "info", None)
-            if info is not None:
-                where = f" on batch {info.index} of epoch {info.epoch}"
-            raise StageError(f"stage {name!r} failed{where}: {type(e).__name__}: {e}", name) from e
+
+class DriverAction(NamedTuple):
+    """One thing the driver did, as :func:`driver_actions` reports it.
+
+    ``kind`` is ``"prime"`` (``send(None)`` to a new stage, which runs to its receiving
+    ``yield``), ``"advance"`` (``send(None)`` to a stage waiting at its emitting ``yield``,
+    which loops back to receive), ``"send"`` (the batch sent in, ``out`` the batch it
+    emitted, with the batch info carried over) or ``"out"`` (the batch leaves the chain;
+    ``stage`` is then the number of stages and ``name`` is empty).
+    """
+
+    kind: str
+    batch_index: int
+    stage: int
+    name: str
+    sent: Any
+    out: Any
+    seconds: float
+
+
+def driver_actions(source: Iterable, steps: Sequence[Generator]) -> Iterator[DriverAction]:
+    """Drive ``steps`` over the batches of ``source``, reporting every action as it is done.
+
+    This is :class:`GeneratorPipeline`'s driver, one ``send`` at a time: for each batch it
+    sends ``None`` to every stage, then the batch through them in order, then hands the
+    batch out. It closes nothing: the caller closes the chain with :func:`close_chain`
+    (a stage that raises escapes as :class:`StageError`, naming it and its position).
+
+    >>> def double():
+    ...     while True:
+    ...         x, y = yield
+    ...         yield x * 2, y
+    >>> [(a.kind, a.stage, a.out) for a in driver_actions([(1, "a")], [double()])]
+    [('prime', 0, None), ('send', 0, (2, 'a')), ('out', 1, (2, 'a'))]
+    """
+    names = [stage_name(s) for s in steps]
+    perf_counter = time.perf_counter
+    for index, batch in enumerate(source):
+        kind = "prime" if index == 0 else "advance"
+        for position, (name, step) in enumerate(zip(names, steps)):
+            t0 = perf_counter()
+            out = _send(step, name, None, position)
+            yield DriverAction(kind, index, position, name, None, out, perf_counter() - t0)
+        for position, (name, step) in enumerate(zip(names, steps)):
+            t0 = perf_counter()
+            out = _send(step, name, batch, position)
+            if out is None:
+                raise StageError(
+                    f"stage {name!r} emitted None: a stage must receive with "
+                    f"`data = yield` and then emit with `yield result`",
+                    name,
+                    position,
+                )
+            sent, batch = batch, _carry_info(out, batch)
+            yield DriverAction("send", index, position, name, sent, batch, perf_counter() - t0)
+        yield DriverAction("out", index, len(names), "", batch, batch, 0.0)
+
+
+def close_chain(steps: Sequence[Generator], source: Any = None) -> None:
+    """Close every stage in order (their ``finally`` blocks run), then the source if it can be."""
+    for step in steps:
+        step.close()
+    close_source = getattr(source, "close", None)
+    if close_source is not None:
+        close_source()
+
+
+def _send(step: Generator, name: str, value: Any, position: int | None = None) -> Any:
+    try:
+        return step.send(value)
+    except StopIteration:
+        raise StageError(
+            f"stage {name!r} stopped; a stage must loop forever", name, position
+        ) from None
+    except StageError:
+        raise
+    except Exception as e:
+        where = ""
+        info = getattr(value, "info", None)
+        if info is not None:
+            where = f" on batch {info.index} of epoch {info.epoch}"
+        raise StageError(
+            f"stage {name!r} failed{where}: {type(e).__name__}: {e}", name, position
+        ) from e
 
 
 def _two_yield(fn: Callable, params: dict, name: str, wants_rng: bool) -> Generator:

@@ -151,3 +151,54 @@ def test_generators_notebook_stepper_buttons(lab):
     )
     catalan.scroll_into_view_if_needed()
     lab.screenshot("generators-notebook-stepper")
+
+
+def test_generators_notebook_chain_stepper_one_batch(lab):
+    page = lab.page
+    lab.open_notebook("01_generators.ipynb")
+    lab.run_all_cells()
+    # the notebook's last cell prints this once every cell before it has run
+    page.wait_for_selector(
+        ".jp-OutputArea-output:has-text('error in stage 2 wants_uint8')", timeout=WAIT_MS
+    )
+    lab.wait_kernel_idle()
+    _wait_until_settled(page, [".genlab-chain-stepper"])
+    assert page.locator(".jupyter-widgets-error-widget").count() == 0, "a widget failed to render"
+    chain = page.locator(".genlab-chain-stepper").first  # the post's three-stage chain, untouched
+
+    def states():
+        return [s.strip() for s in chain.locator(".genlab-chain-state").all_text_contents()]
+
+    def thumbnails():
+        return [img.get_attribute("src") for img in chain.locator("img.genlab-chain-thumb").all()]
+
+    def click(css_class):
+        history = ".genlab-chain-stepper .genlab-chain-history"  # redrawn last, after the diagram
+        before = page.locator(history).first.text_content()
+        button = chain.locator(f"button.{css_class}")
+        button.scroll_into_view_if_needed()
+        button.click()
+        _wait_for_change(page, history, None, before)
+
+    receive, emit = "suspended at receive", "suspended at emit"
+    assert states() == ["created"] * 3 and thumbnails() == []
+    for primed in range(1, 4):  # the driver's None, stage by stage
+        click("genlab-chain-step")
+        assert states() == [receive] * primed + ["created"] * (3 - primed)
+    seen = []
+    for sent in range(1, 4):  # the batch into each stage: its images appear in that stage's locals
+        click("genlab-chain-step")
+        assert states() == [emit] * sent + [receive] * (3 - sent)
+        now = thumbnails()
+        assert len(now) == sent and now[: len(seen)] == seen
+        assert all(src.startswith("data:image/png;base64,") for src in now)
+        seen = now
+    # what rescale_images emitted travels on the last arrow, to the driver's for loop
+    assert "(4, 48, 48, 3) float32" in chain.locator(".genlab-chain-arrow-3").text_content()
+    click("genlab-chain-step")  # the batch leaves the chain
+    assert "the batch leaves the chain" in chain.locator(".genlab-chain-history").text_content()
+    click("genlab-chain-step-stage")  # the next batch: advance all, then into read_images
+    assert states() == [emit, receive, receive]
+    assert thumbnails()[0] != seen[0], "read_images' thumbnail did not change with the new batch"
+    chain.scroll_into_view_if_needed()
+    lab.screenshot("generators-notebook-chain-stepper")
