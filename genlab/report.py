@@ -23,6 +23,7 @@ class RunReport:
 
     @property
     def n_skipped(self) -> int:
+        """How many files were skipped."""
         return len(self.skipped)
 
     def add_batch(self, batch) -> None:
@@ -34,6 +35,7 @@ class RunReport:
             self.skipped.extend(info.skipped)
 
     def merge(self, other: RunReport) -> None:
+        """Add another report's counts to this one (a worker's, a shard's)."""
         self.batches += other.batches
         self.samples += other.samples
         self.skipped.extend(other.skipped)

@@ -33,8 +33,19 @@ SKIP_MODULES = {"genlab.__main__"}
 
 
 def public_names(module: types.ModuleType) -> list[str]:
-    """The module's ``__all__`` without dunder names (``__version__`` is shown in the text)."""
-    return [n for n in getattr(module, "__all__", ()) if not n.startswith("__")]
+    """The module's ``__all__`` without dunder names (``__version__`` is shown in the text).
+
+    A module without ``__all__`` exports the public functions and classes defined in it.
+    """
+    if hasattr(module, "__all__"):
+        return [n for n in module.__all__ if not n.startswith("__")]
+    return [
+        n
+        for n, obj in vars(module).items()
+        if not n.startswith("_")
+        and (inspect.isfunction(obj) or inspect.isclass(obj))
+        and obj.__module__ == module.__name__
+    ]
 
 
 def all_modules() -> list[str]:

@@ -91,6 +91,7 @@ class DatasetIndex:
         return self.label_codes[self.labels[keys]]
 
     def class_counts(self) -> dict[str, int]:
+        """Images per class, by class name."""
         counts = np.bincount(self.labels, minlength=len(self.class_names))
         return dict(zip(self.class_names, counts.tolist()))
 
