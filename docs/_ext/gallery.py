@@ -109,13 +109,13 @@ def entries() -> list[Entry]:
 # -- pictures ------------------------------------------------------------------------------
 
 
-def sample_photo() -> np.ndarray:
-    """The first photo of genlab's sample ``photos`` set, resized to :data:`IMAGE_SIZE`."""
+def sample_photo(root: Path | None = None) -> np.ndarray:
+    """The first flower of a ``photos`` sample set (genlab's default one), resized to :data:`IMAGE_SIZE`."""
     from PIL import Image
 
     import genlab
 
-    root = genlab.ensure_sample_data("photos")
+    root = genlab.ensure_sample_data("photos") if root is None else root
     first = sorted((root / "flower").glob("*.jpg"))[0]
     with Image.open(first) as img:
         return np.asarray(img.convert("RGB").resize(IMAGE_SIZE, Image.Resampling.BILINEAR))
@@ -241,11 +241,11 @@ def _write_if_changed(path: Path, data: bytes | str) -> None:
         path.write_bytes(raw)
 
 
-def write_gallery(out: Path, ops: list[Entry] | None = None) -> list[Path]:
+def write_gallery(out: Path, ops: list[Entry] | None = None, image: np.ndarray | None = None) -> list[Path]:
     """Write the index, one page per op and its two figures into ``out``; return the pages."""
     ops = entries() if ops is None else ops
     (out / "images").mkdir(parents=True, exist_ok=True)
-    image = sample_photo()
+    image = sample_photo() if image is None else image
     pages = []
     for entry in ops:
         defaults, stronger = entry.defaults(), entry.stronger()
