@@ -24,9 +24,9 @@ The reusable form, one object per configured chain::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-from . import registry
+from . import registry, transforms
 from .batch import Batch, BatchInfo
 from .ops.decode import ImageReadError
 from .params import Bool, Choice, Float, Floats, Int, Size, Text
@@ -55,6 +55,7 @@ __all__ = [
     "discover_images",
     "read_images",
     "augment",
+    "transforms",
     "rescale_images",
     "shuffle_samples",
     "trace",

@@ -31,6 +31,8 @@ __all__ = [
     "Choice",
     "Size",
     "Floats",
+    "Range",
+    "Numbers",
     "Text",
     "control_kind",
     "validate_params",
@@ -194,6 +196,64 @@ class Floats(Param):
 
 
 @dataclass(frozen=True)
+class Range(Param):
+    """A ``(low, high)`` interval of real numbers within ``[low, high]`` bounds.
+
+    A single number ``m`` stands for ``(-m, m)`` when ``symmetric`` (torchvision's
+    ``degrees=15`` meaning ``(-15, 15)``).
+
+    >>> Range((0.08, 1.0), low=0.0, high=1.0).validate([0.5, 0.2], stage="op", name="scale")
+    Traceback (most recent call last):
+    ...
+    ValueError: op: parameter 'scale' must be an interval (low <= high), got (0.5, 0.2)
+    >>> Range((-10.0, 10.0), low=-180.0, high=180.0, symmetric=True).validate(30)
+    (-30.0, 30.0)
+    """
+
+    low: float | None = None
+    high: float | None = None
+    step: float = 0.01
+    symmetric: bool = False
+    kind = "range"
+
+    def coerce(self, value: Any) -> tuple[float, float]:
+        if self.symmetric and isinstance(value, numbers.Real) and not isinstance(value, bool):
+            value = (-abs(value), abs(value))
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+            raise TypeError(f"must be a (low, high) pair, got {value!r}")
+        out = tuple(_number(v, integer=False) for v in value)
+        if out[0] > out[1]:
+            raise ValueError(f"must be an interval (low <= high), got {out!r}")
+        for v in out:
+            _check_range(v, self.low, self.high)
+        return out  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Numbers(Param):
+    """A list of real numbers of any length; a comma-separated string is accepted too.
+
+    >>> Numbers((), low=0.0).validate("1, 2.5")
+    (1.0, 2.5)
+    """
+
+    low: float | None = None
+    high: float | None = None
+    kind = "numbers"
+
+    def coerce(self, value: Any) -> tuple[float, ...]:
+        if isinstance(value, str):
+            value = [v for v in value.replace(",", " ").split()]
+            value = [float(v) for v in value]
+        if isinstance(value, bytes) or not isinstance(value, Sequence):
+            raise TypeError(f"must be a list of numbers, got {value!r}")
+        out = tuple(_number(v, integer=False) for v in value)
+        for v in out:
+            _check_range(v, self.low, self.high)
+        return out
+
+
+@dataclass(frozen=True)
 class Text(Param):
     """A free string."""
 
@@ -211,6 +271,8 @@ _CONTROL_RULES: tuple[tuple[type, str], ...] = (
     (Choice, "dropdown"),
     (Size, "size"),
     (Floats, "floats"),
+    (Range, "range"),
+    (Numbers, "numbers"),
     (Text, "text"),
 )
 
@@ -218,8 +280,12 @@ _CONTROL_RULES: tuple[tuple[type, str], ...] = (
 def control_kind(param: Param) -> str:
     """Which control edits this parameter: 'slider', 'int_slider', 'checkbox', 'dropdown', ...
 
-    Numbers with both bounds become sliders; unbounded numbers become number fields.
+    Numbers with both bounds become sliders; unbounded numbers become number fields. A
+    declaration may name its control itself (``control`` attribute, e.g. a group's op list).
     """
+    own = getattr(param, "control", None)
+    if own:
+        return own
     for cls, kind in _CONTROL_RULES:
         if isinstance(param, cls):
             return kind

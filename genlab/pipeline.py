@@ -35,9 +35,16 @@ class StageConfig:
     def __post_init__(self) -> None:
         self.params = registry.get(self.name).validate(dict(self.params))
 
-    def build(self):
-        """A fresh, unprimed two-yield generator for this stage."""
-        return registry.get(self.name).factory(**self.params)
+    def build(self, stream: str | None = None):
+        """A fresh, unprimed two-yield generator for this stage.
+
+        ``stream`` names the random stream of a stage that draws per sample (an op); a
+        :class:`Pipeline` sets it from the stage's place (see :meth:`Pipeline.build`).
+        """
+        info = registry.get(self.name)
+        if info.streamed and stream is not None:
+            return info.factory(stream=stream, **self.params)
+        return info.factory(**self.params)
 
     def changed_params(self) -> dict:
         """The parameters that differ from the stage's declared defaults."""
@@ -129,6 +136,7 @@ class Pipeline:
         num_workers: int = 0,
         prefetch: int = 2,
         shard: tuple[int, int] = (0, 1),
+        augment_seed: int = 0,
         index: DatasetIndex | None = None,
     ):
         self.source = validate_params("dataset", SOURCE_PARAMS, dict(source))
@@ -136,6 +144,9 @@ class Pipeline:
             raise ValueError("dataset: parameter 'root' is required")
         self.stages = [_as_stage_config(s) for s in (_default_stages() if stages is None else stages)]
         self.seed = Int(0, low=0, high=2**63 - 1).validate(seed, stage="pipeline", name="seed")
+        self.augment_seed = Int(0, low=0, high=2**31 - 1).validate(
+            augment_seed, stage="pipeline", name="augment_seed"
+        )
         if not (isinstance(shard, (tuple, list)) and len(shard) == 2):
             raise ValueError(f"pipeline: parameter 'shard' must be an (index, count) pair, got {shard!r}")
         given = {"num_workers": num_workers, "prefetch": prefetch, "shard_count": shard[1]}
@@ -160,10 +171,14 @@ class Pipeline:
         drop_last: bool = False,
         num_workers: int = 0,
         prefetch: int = 2,
+        augment_seed: int = 0,
     ) -> Pipeline:
         """A pipeline over a class-folder dataset; ``stages=None`` gives the post's chain."""
         source = {"root": str(root), "batch_size": batch_size, "shuffle": shuffle, "drop_last": drop_last}
-        return cls(source, stages, seed=seed, num_workers=num_workers, prefetch=prefetch)
+        return cls(
+            source, stages, seed=seed, num_workers=num_workers, prefetch=prefetch,
+            augment_seed=augment_seed,
+        )  # fmt: skip
 
     # -- the dataset ---------------------------------------------------------------------
     @property
@@ -214,9 +229,26 @@ class Pipeline:
         part.epoch = self.epoch
         return part
 
+    def stream_of(self, config: StageConfig) -> str:
+        """The random stream of one of this pipeline's stages.
+
+        It depends on the stage's name and on how many stages of that name come before it
+        (so two ``color_jitter`` stages draw independently, and moving or switching off other
+        stages changes no draw), and on :attr:`augment_seed` (the lab's "new draw").
+        """
+        from .transforms.op import stream_name
+
+        position = next(i for i, s in enumerate(self.stages) if s is config)
+        occurrence = sum(s.name == config.name for s in self.stages[:position])
+        return stream_name(config.name, occurrence, self.augment_seed)
+
+    def build(self, config: StageConfig):
+        """A fresh generator for one of this pipeline's stages, drawing from its own stream."""
+        return config.build(self.stream_of(config))
+
     def build_stages(self) -> list:
         """Fresh generators for the enabled stages, in order."""
-        return [s.build() for s in self.stages if s.enabled]
+        return [self.build(s) for s in self.stages if s.enabled]
 
     def run_stages(self, batch: Batch, observer=None) -> Batch:
         """Run one source batch through fresh coroutines of the enabled stages."""

@@ -19,12 +19,20 @@ StageFactory = Callable[..., Generator]
 
 @dataclass(frozen=True)
 class StageInfo:
-    """A registered stage: its name, factory, declared parameters and one-line help."""
+    """A registered stage: its name, factory, declared parameters and one-line help.
+
+    ``kind`` groups stages in the lab ("stage" for the pipeline's own, an op kind such as
+    "geometry" or "colour" for augmentation ops). A ``streamed`` stage draws random values
+    per sample: its factory takes ``stream=``, the name its draws are seeded from, which
+    :class:`~genlab.pipeline.Pipeline` sets from the stage's place in the chain.
+    """
 
     name: str
     factory: StageFactory
     params: dict[str, Param] = field(default_factory=dict)
     help: str = ""
+    kind: str = "stage"
+    streamed: bool = False
 
     def validate(self, given: dict[str, Any]) -> dict[str, Any]:
         """Complete and check parameters; ValueError names the stage and the parameter."""
@@ -45,6 +53,8 @@ def register(
     help: str = "",
     *,
     replace: bool = False,
+    kind: str = "stage",
+    streamed: bool = False,
 ) -> StageInfo:
     """Register a stage factory under ``name`` with its declared parameters.
 
@@ -66,7 +76,7 @@ def register(
         if not same_code:  # re-running a notebook cell re-registers the same function
             raise ValueError(f"a stage named {name!r} is already registered; pass replace=True")
     summary = help or next(iter((factory.__doc__ or "").strip().splitlines()), "")
-    info = StageInfo(name, factory, dict(params or {}), summary)
+    info = StageInfo(name, factory, dict(params or {}), summary, kind, streamed)
     _REGISTRY[name] = info
     return info
 

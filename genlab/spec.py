@@ -2,8 +2,8 @@
 
 A spec is a plain dict::
 
-    {"format": "genlab.pipeline", "schema_version": 1, "genlab_version": "0.1.0",
-     "seed": 0,
+    {"format": "genlab.pipeline", "schema_version": 2, "genlab_version": "0.2.0",
+     "seed": 0, "augment_seed": 0,
      "source": {"name": "dataset", "params": {"root": "...", "batch_size": 32, ...}},
      "stages": [{"name": "read_images", "enabled": true, "params": {...}}, ...],
      "run": {"num_workers": 0, "prefetch": 2, "shard": [0, 1]},
@@ -12,6 +12,9 @@ A spec is a plain dict::
 Loading a spec never executes code from it: stages are looked up in the registry by name,
 and every parameter is checked against its declaration. Whatever is wrong is a
 ValueError naming it.
+
+Specs saved by earlier versions are users' saved work: :func:`migrate` upgrades them one
+schema version at a time, so that they load and give the batches they gave then.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from .sources.manifest import index_from_manifest, index_to_manifest
 __all__ = [
     "FORMAT",
     "SCHEMA_VERSION",
+    "migrate",
     "pipeline_to_spec",
     "pipeline_from_spec",
     "save",
@@ -35,8 +39,11 @@ __all__ = [
 ]
 
 FORMAT = "genlab.pipeline"
-SCHEMA_VERSION = 1
-_TOP_KEYS = {"format", "schema_version", "genlab_version", "seed", "source", "stages", "run", "manifest"}
+SCHEMA_VERSION = 2
+_TOP_KEYS = {
+    "format", "schema_version", "genlab_version", "seed", "augment_seed", "source", "stages",
+    "run", "manifest",
+}  # fmt: skip
 _RUN_KEYS = {"num_workers", "prefetch", "shard"}
 
 
@@ -55,6 +62,7 @@ def pipeline_to_spec(pipeline, *, manifest: bool = False) -> dict:
         "schema_version": SCHEMA_VERSION,
         "genlab_version": __version__,
         "seed": pipeline.seed,
+        "augment_seed": pipeline.augment_seed,
         "source": {"name": "dataset", "params": _jsonable(pipeline.source)},
         "stages": [
             {"name": s.name, "enabled": s.enabled, "params": _jsonable(s.params)}
@@ -76,10 +84,23 @@ def _require(condition: bool, message: str) -> None:
         raise ValueError(f"invalid genlab spec: {message}")
 
 
-def pipeline_from_spec(spec: dict, *, index=None):
-    """Rebuild a :class:`~genlab.pipeline.Pipeline` from a spec, checking everything in it."""
-    from .pipeline import Pipeline, StageConfig
+def _v1_to_v2(spec: dict) -> dict:
+    """Schema 2 (genlab 0.2) added ``augment_seed`` (0 keeps 0.1's draws)."""
+    return {**spec, "schema_version": 2, "augment_seed": 0}
 
+
+#: ``MIGRATIONS[v]`` turns a schema ``v`` spec into a schema ``v + 1`` spec.
+MIGRATIONS = {1: _v1_to_v2}
+
+
+def migrate(spec: dict) -> dict:
+    """Upgrade a spec saved by an earlier genlab to the current schema, one version at a time.
+
+    The spec given is not modified. A spec from a newer genlab is refused with a ValueError.
+
+    >>> migrate({"format": FORMAT, "schema_version": 1})["augment_seed"]
+    0
+    """
     _require(isinstance(spec, dict), f"expected a JSON object, got {type(spec).__name__}")
     _require(spec.get("format") == FORMAT, f"'format' must be {FORMAT!r}, got {spec.get('format')!r}")
     version = spec.get("schema_version")
@@ -88,6 +109,16 @@ def pipeline_from_spec(spec: dict, *, index=None):
         f"'schema_version' {version!r} is not supported (this genlab reads 1 to {SCHEMA_VERSION}; "
         f"upgrade genlab to read newer specs)",
     )
+    while spec["schema_version"] < SCHEMA_VERSION:
+        spec = MIGRATIONS[spec["schema_version"]](spec)
+    return spec
+
+
+def pipeline_from_spec(spec: dict, *, index=None):
+    """Rebuild a :class:`~genlab.pipeline.Pipeline` from a spec, checking everything in it."""
+    from .pipeline import Pipeline, StageConfig
+
+    spec = migrate(spec)
     unknown = sorted(set(spec) - _TOP_KEYS)
     _require(not unknown, f"unknown key {unknown[:1]!r}; known keys: {sorted(_TOP_KEYS)}")
     source = spec.get("source")
@@ -104,7 +135,10 @@ def pipeline_from_spec(spec: dict, *, index=None):
         _require(isinstance(params, dict), f"stage {i} ({item['name']!r}): 'params' must be an object")
         enabled = item.get("enabled", True)
         _require(isinstance(enabled, bool), f"stage {i} ({item['name']!r}): 'enabled' must be true or false")
-        configs.append(StageConfig(item["name"], params, enabled))  # registry checks name and params
+        try:  # the registry checks the name and every parameter (nested op lists too)
+            configs.append(StageConfig(item["name"], params, enabled))
+        except ValueError as e:
+            raise ValueError(f"invalid genlab spec: stage {i} ({item['name']!r}): {e}") from None
     run = spec.get("run", {})
     _require(isinstance(run, dict), "'run' must be an object")
     extra = sorted(set(run) - _RUN_KEYS)
@@ -117,6 +151,7 @@ def pipeline_from_spec(spec: dict, *, index=None):
         index = index_from_manifest(str(source_params.get("root", "")), spec["manifest"])
     return Pipeline(
         source_params, configs, seed=spec.get("seed", 0), index=index,
+        augment_seed=spec.get("augment_seed", 0),
         num_workers=run.get("num_workers", 0), prefetch=run.get("prefetch", 2),
         shard=tuple(shard),
     )  # fmt: skip
@@ -145,6 +180,8 @@ def python_expression(pipeline, prefix: str = "") -> str:
     s = pipeline.source
     lines = [f"{prefix}Pipeline.from_folder(", f"    {s['root']!r},", f"    batch_size={s['batch_size']},"]
     lines.append(f"    seed={pipeline.seed},")
+    if pipeline.augment_seed:
+        lines.append(f"    augment_seed={pipeline.augment_seed},")
     if not s["shuffle"]:
         lines.append("    shuffle=False,")
     if s["drop_last"]:

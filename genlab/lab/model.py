@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from genlab import memory
+from genlab import memory, registry
 from genlab.batch import Batch
 from genlab.params import validate_params
 from genlab.pipeline import Pipeline, StageConfig, StageTrace
@@ -89,8 +89,8 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _stage_key(config: StageConfig) -> tuple:
-    return (config.name, _freeze(config.params))
+def _stage_key(config: StageConfig, stream: str) -> tuple:
+    return (config.name, _freeze(config.params), stream)
 
 
 class LabModel:
@@ -141,11 +141,11 @@ class LabModel:
         prefix: tuple = (self._source_key(pipeline),)
         rows = []
         for config in configs:
-            prefix = (*prefix, _stage_key(config))
+            prefix = (*prefix, _stage_key(config, pipeline.stream_of(config)))
             cached = self._outputs.get(prefix)
             if cached is None:
                 started = time.perf_counter()
-                with GeneratorPipeline(iter([batch]), config.build()) as run:
+                with GeneratorPipeline(iter([batch]), pipeline.build(config)) as run:
                     out = next(run)
                 cached = (out, StageTrace.of(config.name, out, time.perf_counter() - started))
                 self._outputs[prefix] = cached
@@ -230,19 +230,22 @@ class LabModel:
     def new_draw(self) -> LabRun:
         """Draw the random augmentations anew on the same images.
 
-        Raises the ``seed`` parameter of the first ``augment`` stage, which is mixed into that
-        stage's draws only: the source batch stays the same, and the exported pipeline carries
-        the new value, so it rebuilds exactly this batch. Without an ``augment`` stage the
-        pipeline seed moves on instead (which also reorders a shuffled dataset).
+        Raises the pipeline's ``augment_seed`` (mixed into the draws of every op) and the
+        ``seed`` parameter of a classic ``augment`` stage: the source batch stays the same,
+        and the exported pipeline carries the new values, so it rebuilds exactly this batch.
+        With no random stage at all, the pipeline seed moves on instead (which also reorders
+        a shuffled dataset).
         """
 
         def edit(p: Pipeline) -> None:
-            try:
-                config = p.stage("augment")
-            except ValueError:
+            streamed = any(registry.get(s.name).streamed for s in p.stages)
+            classic = [i for i, s in enumerate(p.stages) if s.name == "augment"]
+            if streamed:
+                p.augment_seed += 1
+            for i in classic:
+                p.set_params(i, seed=p.stages[i].params["seed"] + 1)
+            if not (streamed or classic):
                 p.seed += 1
-                return
-            p.set_params("augment", seed=config.params["seed"] + 1)
 
         return self.apply(edit)
 
@@ -286,7 +289,8 @@ class LabModel:
         outputs = []
         for k in range(n):
             with GeneratorPipeline(
-                iter([source.replace(seed=self.pipeline.seed + k)]), *[c.build() for c in configs]
+                iter([source.replace(seed=self.pipeline.seed + k)]),
+                *[self.pipeline.build(c) for c in configs],
             ) as run:
                 outputs.append(next(run))
         x = np.concatenate([b.x for b in outputs])

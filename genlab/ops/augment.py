@@ -30,6 +30,7 @@ import numpy as np
 from PIL import Image
 
 from ..params import Float, validate_params
+from .geometry import flip, quarter_turns
 
 __all__ = [
     "AUGMENT_DEFAULTS",
@@ -101,14 +102,8 @@ def _draw_hflip(u, params, shape):
     return {} if _gate(u[0], params["hflip"]) else None
 
 
-def _pillow_transpose(img, method):
-    # Pillow's transpose copies a 224x224 RGB image ~2.5x faster than NumPy copies a
-    # reversed or rotated view of it (3-byte pixels defeat NumPy's strided copy loops).
-    return np.asarray(Image.fromarray(np.ascontiguousarray(img)).transpose(method))
-
-
 def _apply_hflip(img, drawn):
-    return _pillow_transpose(img, Image.Transpose.FLIP_LEFT_RIGHT)
+    return flip(img, horizontal=True)
 
 
 def _draw_vflip(u, params, shape):
@@ -116,7 +111,7 @@ def _draw_vflip(u, params, shape):
 
 
 def _apply_vflip(img, drawn):
-    return _pillow_transpose(img, Image.Transpose.FLIP_TOP_BOTTOM)
+    return flip(img, horizontal=False)
 
 
 def _draw_rotate90(u, params, shape):
@@ -127,12 +122,8 @@ def _draw_rotate90(u, params, shape):
     return {"k": 1 + min(int(u[1] * 3), 2)}
 
 
-_QUARTER_TURNS = {1: Image.Transpose.ROTATE_90, 2: Image.Transpose.ROTATE_180, 3: Image.Transpose.ROTATE_270}
-
-
 def _apply_rotate90(img, drawn):
-    k = drawn["k"] % 4
-    return img if k == 0 else _pillow_transpose(img, _QUARTER_TURNS[k])
+    return quarter_turns(img, drawn["k"])
 
 
 def _draw_rotation(u, params, shape):

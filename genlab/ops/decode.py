@@ -519,8 +519,8 @@ def _resize_geometry(
     if resize == "pad":
         return _pad_inner_size(source, target), (0.0, 0.0, float(width), float(height))
     scale = _fit_scale(source, target, "center_crop")
-    crop_w, crop_h = target[0] / scale, target[1] / scale
-    left, top = (width - crop_w) / 2, (height - crop_h) / 2
+    crop_w, crop_h = min(width, target[0] / scale), min(height, target[1] / scale)
+    left, top = (width - crop_w) / 2, (height - crop_h) / 2  # never negative (rounding)
     return target, (left, top, left + crop_w, top + crop_h)
 
 

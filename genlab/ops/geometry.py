@@ -1,0 +1,93 @@
+"""Pure geometric operations on uint8 ``H x W x 3`` images (no randomness here).
+
+Sizes follow NumPy (``height, width``) unless a name says otherwise; boxes are
+``(top, left, height, width)`` in input pixels, as torchvision's crop parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+__all__ = ["RESAMPLE", "transpose", "flip", "quarter_turns", "crop_resize", "crop_or_pad"]
+
+#: Resampling filters by name (the names ``read_images`` uses too).
+RESAMPLE = {
+    "nearest": Image.Resampling.NEAREST,
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,
+}
+
+
+def _pil(img: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.ascontiguousarray(img))
+
+
+def transpose(img: np.ndarray, method: Image.Transpose) -> np.ndarray:
+    """Flip or turn through Pillow's transpose.
+
+    Pillow copies a 224x224 RGB image ~2.5x faster than NumPy copies a reversed or rotated
+    view of it (3-byte pixels defeat NumPy's strided copy loops).
+    """
+    return np.asarray(_pil(img).transpose(method))
+
+
+def flip(img: np.ndarray, horizontal: bool = True) -> np.ndarray:
+    """Mirror left-right (``horizontal``) or top-bottom."""
+    method = Image.Transpose.FLIP_LEFT_RIGHT if horizontal else Image.Transpose.FLIP_TOP_BOTTOM
+    return transpose(img, method)
+
+
+_QUARTER_TURNS = {1: Image.Transpose.ROTATE_90, 2: Image.Transpose.ROTATE_180, 3: Image.Transpose.ROTATE_270}
+
+
+def quarter_turns(img: np.ndarray, k: int) -> np.ndarray:
+    """Rotate counter-clockwise by ``k`` quarter turns."""
+    k %= 4
+    return img if k == 0 else transpose(img, _QUARTER_TURNS[k])
+
+
+def crop_resize(
+    img: np.ndarray, box: Sequence[int], size_hw: Sequence[int], resample: str = "bilinear"
+) -> np.ndarray:
+    """Cut ``box = (top, left, height, width)`` and resize it to ``size_hw``.
+
+    >>> img = np.arange(4 * 4 * 3, dtype=np.uint8).reshape(4, 4, 3)
+    >>> crop_resize(img, (1, 1, 2, 2), (2, 2)).tolist() == img[1:3, 1:3].tolist()
+    True
+    """
+    top, left, height, width = (int(v) for v in box)
+    out_h, out_w = (int(v) for v in size_hw)
+    if (height, width) == (out_h, out_w):
+        return img[top : top + height, left : left + width]
+    pil_box = (left, top, left + width, top + height)
+    return np.asarray(_pil(img).resize((out_w, out_h), RESAMPLE[resample], box=pil_box))
+
+
+def crop_or_pad(
+    img: np.ndarray, top: int, left: int, size_hw: Sequence[int], fill: Sequence[float] = (0, 0, 0)
+) -> np.ndarray:
+    """The ``size_hw`` window whose corner is at ``(top, left)``; outside the image is ``fill``.
+
+    ``top`` and ``left`` may be negative (the window starts above or left of the image), as
+    in a padded crop.
+
+    >>> img = np.full((2, 2, 3), 9, np.uint8)
+    >>> crop_or_pad(img, -1, -1, (4, 4))[:, :, 0].tolist()
+    [[0, 0, 0, 0], [0, 9, 9, 0], [0, 9, 9, 0], [0, 0, 0, 0]]
+    """
+    out_h, out_w = (int(v) for v in size_hw)
+    height, width = img.shape[:2]
+    if top >= 0 and left >= 0 and top + out_h <= height and left + out_w <= width:
+        return img[top : top + out_h, left : left + out_w]
+    out = np.empty((out_h, out_w, img.shape[2]), dtype=img.dtype)
+    out[...] = np.clip(np.rint(fill), 0, 255).astype(img.dtype)
+    src_top, src_left = max(top, 0), max(left, 0)
+    src_bottom, src_right = min(top + out_h, height), min(left + out_w, width)
+    if src_bottom > src_top and src_right > src_left:
+        out[src_top - top : src_bottom - top, src_left - left : src_right - left] = img[
+            src_top:src_bottom, src_left:src_right
+        ]
+    return out
