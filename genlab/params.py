@@ -217,6 +217,7 @@ class Range(Param):
     kind = "range"
 
     def coerce(self, value: Any) -> tuple[float, float]:
+        """Return ``value`` as a ``(low, high)`` tuple within the bounds (``m`` is ``(-m, m)`` when symmetric)."""
         if self.symmetric and isinstance(value, numbers.Real) and not isinstance(value, bool):
             value = (-abs(value), abs(value))
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
@@ -242,6 +243,7 @@ class Numbers(Param):
     kind = "numbers"
 
     def coerce(self, value: Any) -> tuple[float, ...]:
+        """Return ``value`` as a tuple of floats within the bounds."""
         if isinstance(value, str):
             value = [v for v in value.replace(",", " ").split()]
             value = [float(v) for v in value]

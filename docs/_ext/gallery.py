@@ -22,18 +22,25 @@ import numpy as np
 
 DRAWS = 8
 SEED = 2024
-IMAGE_SIZE = (256, 192)  # (width, height) of the sample photo the ops are shown on
+IMAGE_SIZE = (320, 240)  # (width, height) of the sample photo the ops are shown on
 
 #: Per op, the parameters changed for the "stronger" row beyond the default rule (every
 #: probability raised to 1). Values are validated against the op's declarations.
 STRONGER: dict[str, dict[str, Any]] = {
-    "rotation": {"rotation_degrees": 45.0},
-    "crop": {"crop_scale": 0.15},
-    "brightness": {"brightness": 0.6},
-    "contrast": {"contrast": 0.6},
-    "saturation": {"saturation": 0.9},
-    "noise": {"noise_std": 30.0},
-    "cutout": {"cutout_size": 0.45},
+    "color_jitter": {"brightness": 0.8, "contrast": 0.8, "saturation": 0.8, "hue": 0.2},
+    "center_crop": {"size": (112, 112)},
+    "random_crop": {"size": (128, 128), "padding": 16},
+    "random_resized_crop": {"scale": (0.08, 0.25)},
+    "one_of": {"ops": [("hflip", {"p": 1.0}), ("vflip", {"p": 1.0}), ("rotate90", {"p": 1.0})]},
+    "some_of": {"ops": ["hflip", "vflip", ("color_jitter", {"hue": 0.2})], "n": 2},
+    # the one-stage augment of genlab 0.1
+    "augment-rotation": {"rotation_degrees": 45.0},
+    "augment-crop": {"crop_scale": 0.15},
+    "augment-brightness": {"brightness": 0.6},
+    "augment-contrast": {"contrast": 0.6},
+    "augment-saturation": {"saturation": 0.9},
+    "augment-noise": {"noise_std": 30.0},
+    "augment-cutout": {"cutout_size": 0.45},
 }
 
 
@@ -41,18 +48,19 @@ STRONGER: dict[str, dict[str, Any]] = {
 class Entry:
     """What the gallery shows of one op: its declarations and its draw / apply functions."""
 
-    name: str
+    name: str  # the page's name
     kind: str
     help: str
     params: Mapping[str, Any]  # name -> genlab.params.Param
     draw: Callable[[np.random.Generator, Mapping[str, Any], tuple[int, ...]], dict | None]
     apply: Callable[[np.ndarray, Mapping[str, Any]], np.ndarray]
     equivalents: Mapping[str, str] = field(default_factory=dict)
-    usage: str = ""  # how to use it in a pipeline, as code
+    usage: str = ""  # how to use it, as code; {keywords} and {as_dict} stand for the parameters
+    mixes: bool = False  # a batch op: draw(rngs, params, x.shape) -> records, apply(x, y, records)
 
     def defaults(self) -> dict[str, Any]:
         """The declared default of every parameter."""
-        return {name: p.default for name, p in self.params.items()}
+        return {name: p.validate(p.default, stage=self.name, name=name) for name, p in self.params.items()}
 
     def stronger(self) -> dict[str, Any]:
         """The stronger setting: probabilities raised to 1, then the op's :data:`STRONGER` entry."""
@@ -76,6 +84,26 @@ def _is_probability(param: Any) -> bool:
 # -- where the ops come from -------------------------------------------------------------
 
 
+def _op_entry(op: Any) -> Entry:
+    from genlab.transforms import BatchOp
+
+    usage = (
+        f'Pipeline.from_folder(root, stages=[..., ("{op.name}", {{{{{{as_dict}}}}}}), ...])\n'
+        f"GeneratorPipeline(source, read_images(), {op.name}({{keywords}}), ...)"
+    )
+    return Entry(
+        name=op.name,
+        kind=op.kind,
+        help=op.help,
+        params=op.params,
+        draw=op.draw,
+        apply=op.apply,
+        equivalents=dict(op.equivalents),
+        usage=usage,
+        mixes=isinstance(op, BatchOp),
+    )
+
+
 def _legacy_entries() -> list[Entry]:
     """The ops of the one-stage ``augment`` (genlab 0.1), each with its own parameters."""
     from genlab.ops.augment import AUGMENT_OPS, AUGMENT_PARAMS
@@ -89,21 +117,29 @@ def _legacy_entries() -> list[Entry]:
 
         entries.append(
             Entry(
-                name=op.name,
-                kind="augment",
-                help=AUGMENT_PARAMS[op.params[0]].help.removeprefix("probability of ").capitalize(),
+                name=f"augment-{op.name}",
+                kind="augment (genlab 0.1)",
+                help=AUGMENT_PARAMS[op.params[0]].help.removeprefix("probability of ").capitalize()
+                + f", one of the ops of the `augment` stage (record `{{\"op\": \"{op.name}\", ...}}`).",
                 params=params,
                 draw=draw,
                 apply=op.apply,
-                usage="augment(" + ", ".join(f"{n}={{{n}}}" for n in op.params) + ")",
+                usage="augment({keywords})",
             )
         )
     return entries
 
 
+def registered_ops() -> list[Any]:
+    """Every registered op and policy, grouped by kind in the lab's order."""
+    from genlab.transforms import KINDS, get_op, op_names
+
+    return [get_op(n) for kind in KINDS for n in op_names(kind)]
+
+
 def entries() -> list[Entry]:
-    """Every registered op, in registry order."""
-    return _legacy_entries()
+    """Every registered op, then the ops of the legacy ``augment`` stage."""
+    return [_op_entry(op) for op in registered_ops()] + _legacy_entries()
 
 
 # -- pictures ------------------------------------------------------------------------------
@@ -124,6 +160,8 @@ def sample_photo(root: Path | None = None) -> np.ndarray:
 def _short(record: Mapping[str, Any] | None) -> str:
     if record is None:
         return "not applied"
+    if isinstance(record.get("ops"), list):  # a group: the members it drew
+        return "+".join(r["op"] for r in record["ops"]) or "no member"
     shown = {k: f"{v:g}" if isinstance(v, float) else str(v) for k, v in record.items()}
     if len(shown) == 1:
         text = "{}={}".format(*next(iter(shown.items())))
@@ -134,11 +172,20 @@ def _short(record: Mapping[str, Any] | None) -> str:
 
 
 def draws(entry: Entry, image: np.ndarray, values: Mapping[str, Any]) -> tuple[list, list[str]]:
-    """The image under :data:`DRAWS` draws of ``entry`` at ``values``, and what each drew."""
+    """The image under :data:`DRAWS` draws of ``entry`` at ``values``, and what each drew.
+
+    A batch op mixes a batch of the image and its mirror image (labels 0 and 1, alternating).
+    """
+    rngs = [np.random.default_rng([SEED, i]) for i in range(DRAWS)]
+    if entry.mixes:
+        x = np.stack([image if i % 2 == 0 else image[:, ::-1] for i in range(DRAWS)])
+        y = np.eye(2, dtype=np.float32)[np.arange(DRAWS) % 2]
+        records = entry.draw(rngs, values, x.shape)
+        mixed, _ = entry.apply(x, y, records)
+        return list(mixed), [_short(r) for r in records]
     images, titles = [], []
-    for i in range(DRAWS):
-        rng = np.random.default_rng([SEED, i])
-        record = entry.draw(rng, values, image.shape)
+    for rng in rngs:
+        record = entry.draw(rng, values, image.shape[:2])
         images.append(image if record is None else entry.apply(image, record))
         titles.append(_short(record))
     return images, titles
@@ -192,10 +239,19 @@ def _equivalents(entry: Entry) -> str:
     return ", ".join(f"{lib}: `{name}`" for lib, name in sorted(entry.equivalents.items()))
 
 
-def entry_page(entry: Entry, default_png: str, strong_png: str) -> str:
-    """The markdown page of one op."""
+def entry_page(entry: Entry, default_png: str | None, strong_png: str, default_error: str = "") -> str:
+    """The markdown page of one op (``default_png`` None: it cannot run at its defaults)."""
     defaults, stronger = entry.defaults(), entry.stronger()
-    usage = entry.usage.format(**{k: _value(v) for k, v in stronger.items()})
+    changed = {k: repr(list(v) if isinstance(v, tuple) else v) for k, v in stronger.items() if v != defaults[k]}
+    usage = entry.usage.format(
+        keywords=", ".join(f"{k}={v}" for k, v in changed.items()),
+        as_dict=", ".join(f'"{k}": {v}' for k, v in changed.items()),
+    )
+    at_defaults = (
+        f"![{entry.name} at its defaults, 8 draws]({default_png})\n"
+        if default_png
+        else f"It cannot run at its defaults: `{default_error}`\n"
+    )
     return "\n".join(
         [
             f"(gallery-{entry.name})=",
@@ -203,7 +259,7 @@ def entry_page(entry: Entry, default_png: str, strong_png: str) -> str:
             f"{entry.help}\n",
             f"**Kind:** {entry.kind} · **Equivalents:** {_equivalents(entry)}\n",
             f"## At its defaults ({_setting(defaults, {}) or 'no parameters'})\n",
-            f"![{entry.name} at its defaults, 8 draws]({default_png})\n",
+            at_defaults,
             f"## Stronger ({_setting(stronger, defaults)})\n",
             f"![{entry.name} stronger, 8 draws]({strong_png})\n",
             "## Parameters\n",
@@ -229,7 +285,9 @@ def index_page(all_entries: list[Entry]) -> str:
         f"under {DRAWS} draws (seed {SEED}, draw *i* uses `numpy.random.default_rng([{SEED}, i])`): once at the op's "
         "declared defaults and once at a stronger setting. The title of each picture is what the op drew "
         "for it (the record that `batch.info.applied` keeps and replay applies). The parameter tables are "
-        "generated from the ops' declarations, the same ones the lab makes its controls from.\n\n"
+        "generated from the ops' declarations, the same ones the lab makes its controls from. Every op is a "
+        "stage of its own (see {mod}`genlab.transforms`); the last rows are the ops of the one-stage "
+        "{func}`genlab.augment` of genlab 0.1, switched on by its probability parameters.\n\n"
         + "\n".join(rows)
         + f"\n\n```{{toctree}}\n:hidden:\n\n{toc}\n```\n"
     )
@@ -250,10 +308,14 @@ def write_gallery(out: Path, ops: list[Entry] | None = None, image: np.ndarray |
     for entry in ops:
         defaults, stronger = entry.defaults(), entry.stronger()
         default_png, strong_png = f"images/{entry.name}-default.png", f"images/{entry.name}-stronger.png"
-        _write_if_changed(out / default_png, _figure(entry, image, defaults, "defaults"))
+        default_error = ""
+        try:
+            _write_if_changed(out / default_png, _figure(entry, image, defaults, "defaults"))
+        except ValueError as e:  # an empty group, say: the page says why instead
+            default_png, default_error = None, str(e)
         _write_if_changed(out / strong_png, _figure(entry, image, stronger, _setting(stronger, defaults)))
         page = out / f"{entry.name}.md"
-        _write_if_changed(page, entry_page(entry, default_png, strong_png))
+        _write_if_changed(page, entry_page(entry, default_png, strong_png, default_error))
         pages.append(page)
     _write_if_changed(out / "index.md", index_page(ops))
     return pages

@@ -41,6 +41,7 @@ class OpList(Param):
     control = "ops"
 
     def validate(self, value: Any, *, stage: str = "stage", name: str = "value") -> Any:
+        """Return the members as ``{"name", "params"}`` dicts, each checked against its op's declarations."""
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
             raise ValueError(f"{stage}: parameter {name!r} must be a list of ops, got {value!r}")
         members = []
