@@ -205,7 +205,7 @@ def _figure(entry: Entry, image: np.ndarray, values: Mapping[str, Any], header: 
 
     images, titles = draws(entry, image, values)
     renderer = GridRenderer(capacity=DRAWS, columns=4, cell_px=160)
-    return renderer.render(images, titles, header)
+    return renderer.render(images, titles, header if len(header) <= 90 else header[:89] + "…")
 
 
 # -- pages ---------------------------------------------------------------------------------
