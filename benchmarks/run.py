@@ -10,7 +10,8 @@ its workers every 20 ms and keeps the peak.  Throughput counts the whole
 pass over the set, worker start-up included.  "CPU ms/image" is the CPU
 time of the row's process and its workers per image: what each image costs,
 less sensitive than images/s to other programs using the cores.  The table
-is markdown, ready for the README.
+is markdown, ready for the README; ``--table docs/performance_table.md`` also writes it,
+with the machine and the command, to the file the documentation's performance page includes.
 """
 
 from __future__ import annotations
@@ -162,25 +163,25 @@ def fmt_rate(r: Result) -> str:
     return f"{r.rate:,.0f}" if r.images else "-"
 
 
-def print_table(results: list[Result], ceilings: dict[int, float]) -> None:
-    print()
-    print(
+def table_lines(results: list[Result], ceilings: dict[int, float]) -> list[str]:
+    lines = [
         "| pipeline | images | images/s | x ceiling | CPU ms/image | peak PSS, MB | "
-        "PSS at start, MB | processes |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        "PSS at start, MB | processes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
         label = ROWS[r.row][0]
         if not r.images:
-            print(f"| {label} | {r.n_images:,} | - | - | - | - | - | {r.note} |")
+            lines.append(f"| {label} | {r.n_images:,} | - | - | - | - | - | {r.note} |")
             continue
         ceiling = ceilings.get(r.n_images)
         ratio = f"{r.rate / ceiling:.2f}" if ceiling else "-"
-        print(
+        lines.append(
             f"| {label} | {r.n_images:,} | {fmt_rate(r)} | {ratio} | "
             f"{r.cpu_seconds / r.images * 1e3:.2f} | {r.peak_pss / MB:,.0f} | "
             f"{r.ready_pss / MB:,.0f} | {r.processes} |"
         )
+    return lines
 
 
 def check(name: str, value: float | None, target: float, above: bool, detail: str) -> str:
@@ -297,6 +298,12 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the eager row when its estimated peak exceeds this share of available memory",
     )
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per row")
+    parser.add_argument(
+        "--table",
+        metavar="FILE.md",
+        help="also write the tables and targets as markdown to this file "
+        "(docs/performance_table.md is the one the documentation includes)",
+    )
     parser.add_argument("--row", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -314,8 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown rows {unknown!r}; choose from {list(ROWS)!r}")
     cache = Path(args.data)
+    load_at_start = os.getloadavg()[0]
     print(
-        f"# genlab benchmarks: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start, "
+        f"# genlab benchmarks: {os.cpu_count()} CPUs, load average {load_at_start:.2f} at start, "
         f"batch {args.batch_size}, 224x224, data in {cache}"
     )
     import genlab
@@ -378,18 +386,29 @@ def main(argv: list[str] | None = None) -> int:
             shown = f"{fmt_rate(r):>6} img/s" if r.images else r.note
             print(f"  {DRAFT_ROWS[row]:45s} {draft_images:>6,}  {shown}", flush=True)
 
-    print_table(results, ceilings)
-    print()
-    print("| decoding 1024x768 JPEG -> 224x224, 1 process | images | images/s |")
-    print("|---|---:|---:|")
-    for row, r in draft.items():
-        print(f"| {DRAFT_ROWS[row]} | {draft_images:,} | {fmt_rate(r) if r.images else r.note} |")
-    print()
-    for line in targets(results, draft, max(sizes), min(sizes)):
-        print(line)
-    print(
-        f"\n# load average {os.getloadavg()[0]:.2f} at end; {time.perf_counter() - t0:.0f} s in all"
-    )
+    report = [
+        *table_lines(results, ceilings),
+        "",
+        "| decoding 1024x768 JPEG -> 224x224, 1 process | images | images/s |",
+        "|---|---:|---:|",
+        *(
+            f"| {DRAFT_ROWS[row]} | {draft_images:,} | {fmt_rate(r) if r.images else r.note} |"
+            for row, r in draft.items()
+        ),
+        "",
+        *targets(results, draft, max(sizes), min(sizes)),
+    ]
+    print("\n" + "\n".join(report))
+    ending = f"load average {os.getloadavg()[0]:.2f} at end; {time.perf_counter() - t0:.0f} s in all"
+    print(f"\n# {ending}")
+    if args.table:
+        shown_argv = " ".join(argv if argv is not None else sys.argv[1:])
+        Path(args.table).write_text(
+            f"Measured by `python benchmarks/run.py {shown_argv}` with genlab {genlab.__version__} on "
+            f"{os.cpu_count()} CPUs (load average {load_at_start:.2f} at start, {ending}), batch "
+            f"{args.batch_size}, 224x224.\n\n" + "\n".join(report) + "\n"
+        )
+        print(f"# wrote {args.table}")
     return 0
 
 

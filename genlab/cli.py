@@ -1,5 +1,7 @@
 """The ``genlab`` command (also ``python -m genlab``).
 
+Usage::
+
     genlab run                      the main job: one epoch of the default pipeline on the
                                     sample data, then a grid PNG, a JSON spec and a .py file
     genlab run SPEC_OR_FOLDER       one epoch of a spec (or of the default chain on a folder)
@@ -155,6 +157,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``genlab`` command on ``argv`` (default: ``sys.argv[1:]``); return its exit code."""
     args = _parser().parse_args(argv)
     try:
         return args.func(args)

@@ -63,6 +63,7 @@ class Param:
             raise _fail(stage, name, str(e)) from None
 
     def coerce(self, value: Any) -> Any:
+        """Return ``value`` converted to this parameter's type; TypeError or ValueError if it is not one."""
         return value
 
     def describe(self) -> dict:
@@ -102,6 +103,7 @@ class Int(Param):
     kind = "int"
 
     def coerce(self, value: Any) -> int:
+        """Return ``value`` as a whole number within the bounds."""
         value = _number(value, integer=True)
         _check_range(value, self.low, self.high)
         return value
@@ -117,6 +119,7 @@ class Float(Param):
     kind = "float"
 
     def coerce(self, value: Any) -> float:
+        """Return ``value`` as a finite float within the bounds."""
         if isinstance(value, bool):
             value = float(value)
         value = _number(value, integer=False)
@@ -131,6 +134,7 @@ class Bool(Param):
     kind = "bool"
 
     def coerce(self, value: Any) -> bool:
+        """Return ``value`` if it is True or False."""
         if not isinstance(value, bool):
             raise TypeError(f"must be True or False, got {value!r}")
         return value
@@ -144,6 +148,7 @@ class Choice(Param):
     kind = "choice"
 
     def coerce(self, value: Any) -> str:
+        """Return ``value`` if it is one of the choices."""
         if value not in self.choices:
             raise ValueError(f"must be one of {list(self.choices)}, got {value!r}")
         return value
@@ -158,6 +163,7 @@ class Size(Param):
     kind = "size"
 
     def coerce(self, value: Any) -> tuple[int, int]:
+        """Return ``value`` as a ``(width, height)`` tuple of whole numbers within the bounds."""
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
             raise TypeError(f"must be a (width, height) pair, got {value!r}")
         out = tuple(_number(v, integer=True) for v in value)
@@ -176,6 +182,7 @@ class Floats(Param):
     kind = "floats"
 
     def coerce(self, value: Any) -> tuple[float, ...]:
+        """Return ``value`` as a tuple of ``length`` floats (one number is repeated)."""
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = [value] * self.length
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
@@ -210,6 +217,7 @@ class Range(Param):
     kind = "range"
 
     def coerce(self, value: Any) -> tuple[float, float]:
+        """Return ``value`` as a ``(low, high)`` tuple within the bounds (``m`` is ``(-m, m)`` when symmetric)."""
         if self.symmetric and isinstance(value, numbers.Real) and not isinstance(value, bool):
             value = (-abs(value), abs(value))
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
@@ -235,6 +243,7 @@ class Numbers(Param):
     kind = "numbers"
 
     def coerce(self, value: Any) -> tuple[float, ...]:
+        """Return ``value`` as a tuple of floats within the bounds."""
         if isinstance(value, str):
             value = [v for v in value.replace(",", " ").split()]
             value = [float(v) for v in value]
@@ -253,6 +262,7 @@ class Text(Param):
     kind = "text"
 
     def coerce(self, value: Any) -> str:
+        """Return ``value`` if it is a string."""
         if not isinstance(value, str):
             raise TypeError(f"must be a string, got {value!r}")
         return value

@@ -277,6 +277,7 @@ class Pipeline:
 
     @property
     def class_names(self) -> tuple[str, ...]:
+        """The dataset's class names, in the order of the one-hot columns."""
         return self.index.class_names
 
     @property
@@ -294,6 +295,7 @@ class Pipeline:
 
     @property
     def batch_size(self) -> int:
+        """Samples per batch (the source's ``batch_size``)."""
         return self.source["batch_size"]
 
     def __len__(self) -> int:
@@ -423,10 +425,12 @@ class Pipeline:
         return self
 
     def enable(self, stage: str | int, enabled: bool = True) -> Pipeline:
+        """Switch a stage (named or by position) on, or off with ``enabled=False``."""
         self.stage(stage).enabled = bool(enabled)
         return self
 
     def disable(self, stage: str | int) -> Pipeline:
+        """Switch a stage off; it stays in the chain and in the spec."""
         return self.enable(stage, False)
 
     def move(self, stage: str | int, to: int) -> Pipeline:
@@ -442,6 +446,7 @@ class Pipeline:
         return self
 
     def remove(self, stage: str | int) -> Pipeline:
+        """Take a stage (named or by position) out of the chain."""
         del self.stages[self._position(stage)]
         return self
 

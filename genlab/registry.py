@@ -39,6 +39,7 @@ class StageInfo:
         return validate_params(self.name, self.params, given)
 
     def defaults(self) -> dict[str, Any]:
+        """The declared default of every parameter."""
         return {name: p.default for name, p in self.params.items()}
 
 

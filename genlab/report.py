@@ -23,6 +23,7 @@ class RunReport:
 
     @property
     def n_skipped(self) -> int:
+        """How many files were skipped."""
         return len(self.skipped)
 
     def add_batch(self, batch, describe=None, listing=None) -> None:
@@ -41,6 +42,7 @@ class RunReport:
                 self.skipped.extend((path, describe(listing, path, reason)) for path, reason in info.skipped)
 
     def merge(self, other: RunReport) -> None:
+        """Add another report's counts to this one (a worker's, a shard's)."""
         self.batches += other.batches
         self.samples += other.samples
         self.skipped.extend(other.skipped)

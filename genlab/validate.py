@@ -23,9 +23,11 @@ class ValidationReport:
 
     @property
     def ok(self) -> bool:
+        """True when no file was bad."""
         return not self.bad
 
     def summary(self) -> str:
+        """The counts, then one line per bad or ignored file with its reason."""
         lines = [f"{self.root}: {self.checked} files checked, {len(self.bad)} bad, {len(self.ignored)} ignored"]
         lines += [f"  bad {path}: {reason}" for path, reason in self.bad]
         lines += [f"  ignored {path}: {reason}" for path, reason in self.ignored]

@@ -160,3 +160,11 @@ def test_every_op_is_registered_as_a_stage_with_its_kind():
     for name in op_names():
         info = genlab.registry.get(name)
         assert info.streamed and info.kind == get_op(name).kind and info.help
+
+
+@pytest.mark.parametrize("group", ["one_of", "some_of"])
+def test_an_empty_group_leaves_the_images_as_they_are(group):
+    batch = image_batch()
+    out = run(batch, get_op(group)())
+    np.testing.assert_array_equal(out.x, batch.x)
+    assert out.info.applied == ((),) * 8

@@ -45,6 +45,7 @@ __all__ = [
     "verify_image",
 ]
 
+#: What :func:`decode_image` reads: bytes, a path, or a binary file object.
 ImageSource = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]", IO[bytes]]
 
 #: Pillow's default decompression-bomb limit (about 89.5 megapixels).

@@ -72,10 +72,12 @@ class MemoryEstimate:
 
     @property
     def total(self) -> int:
+        """Bytes the run holds at most: batches in flight plus the workers' working memory."""
         return self.in_flight_bytes + self.working_bytes
 
     @property
     def fits(self) -> bool:
+        """Whether :attr:`total` fits in the memory available."""
         return self.total <= self.available
 
     def __str__(self) -> str:

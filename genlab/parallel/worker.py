@@ -58,6 +58,7 @@ class RemoteError:
 
     @classmethod
     def capture(cls, error: BaseException) -> RemoteError:
+        """Wrap an error raised in a worker with its traceback text, ready to pickle."""
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         try:
             pickled = pickle.dumps(error)

@@ -120,7 +120,7 @@ class DatasetIndex:
         return self.label_codes[self.labels[keys]]
 
     def class_counts(self) -> dict[str, int]:
-        """Samples per class (multi-label: samples carrying each label)."""
+        """Samples per class, by class name (multi-label: samples carrying each label)."""
         if self.multi_label:
             return dict(zip(self.class_names, self.labels.sum(axis=0).tolist()))
         counts = np.bincount(self.labels, minlength=len(self.class_names))

@@ -44,6 +44,7 @@ def join(root: str, relative: str) -> str:
 
 
 def exists(root: str) -> bool:
+    """Whether ``root`` (a path or URL) exists; remote roots are checked by their listing."""
     if not is_url(root):
         return os.path.exists(root)
     if is_remote(root):
@@ -53,6 +54,7 @@ def exists(root: str) -> bool:
 
 
 def is_dir(root: str) -> bool:
+    """Whether ``root`` (a path or URL) is a folder; remote roots are checked by their listing."""
     if not is_url(root):
         return os.path.isdir(root)
     if is_remote(root):

@@ -41,6 +41,7 @@ class OpList(Param):
     control = "ops"
 
     def validate(self, value: Any, *, stage: str = "stage", name: str = "value") -> Any:
+        """Return the members as ``{"name", "params"}`` dicts, each checked against its op's declarations."""
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
             raise ValueError(f"{stage}: parameter {name!r} must be a list of ops, got {value!r}")
         members = []
@@ -77,7 +78,7 @@ def _group_output_size(params, size):
 
 def _check_sizes(group: str, params, size) -> None:
     sizes = _member_sizes(params, size)
-    if sizes != {tuple(size)} and (len(sizes) > 1 or params.get("p", 1.0) < 1.0 or group == "some_of"):
+    if sizes and sizes != {tuple(size)} and (len(sizes) > 1 or params.get("p", 1.0) < 1.0 or group == "some_of"):
         raise ValueError(
             f"{group}: members that resize must all give the same size, in a one_of with p=1 "
             f"(got sizes {sorted(sizes)} for an input of {tuple(size)})"

@@ -253,7 +253,7 @@ def replay(image: np.ndarray, records: Sequence[Mapping]) -> np.ndarray:
     """Apply per-sample records (as stored in ``batch.info.applied``) to one image, in order.
 
     Records of the legacy ``augment`` stage replay too. Batch-mixing records need the whole
-    batch: see :func:`genlab.transforms.mixing.replay_batch`.
+    batch: see ``genlab.transforms.mixing.replay_batch``.
     """
     from ..ops.augment import apply_all
 

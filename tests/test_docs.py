@@ -1,0 +1,172 @@
+"""The documentation site's generators and checks (the full build is a CI step, not a test).
+
+- every registered augmentation op gets a gallery page with its figures and parameter table;
+- every public name has a docstring (the build also enforces it, through numpydoc's GL08);
+- a cross-reference to a name that does not exist fails a build with the site's settings.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import io
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import genlab
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"genlab_docs_{name}", DOCS / "_ext" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _registered_op_names() -> list[str]:
+    """Every registered op and policy, and each op of the legacy ``augment`` stage, as genlab
+    itself lists them (not as the gallery does)."""
+    from genlab.ops.augment import AUGMENT_OPS
+    from genlab.transforms import op_names
+
+    return op_names() + [f"augment-{op.name}" for op in AUGMENT_OPS]
+
+
+@pytest.fixture(scope="module")
+def gallery():
+    return _load("gallery")
+
+
+@pytest.fixture(scope="module")
+def photo(gallery, tmp_path_factory):
+    root = genlab.make_sample_data(tmp_path_factory.mktemp("photos") / "p", kind="photos", n_per_class=1)
+    return gallery.sample_photo(root)
+
+
+@pytest.fixture(scope="module")
+def written(gallery, photo, tmp_path_factory):
+    out = tmp_path_factory.mktemp("gallery")
+    gallery.write_gallery(out, image=photo)
+    return out
+
+
+def _png(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(path.read_bytes())) as img:
+        assert img.format == "PNG"
+        return np.asarray(img.convert("RGB"))
+
+
+@pytest.mark.parametrize("name", _registered_op_names())
+def test_every_registered_op_has_a_gallery_page_with_figures_and_parameters(name, written, gallery):
+    page = (written / f"{name}.md").read_text()
+    entry = next(e for e in gallery.entries() if e.name == name)
+    for param, declared in entry.params.items():  # one table row per declared parameter, with its help
+        assert f"| `{param}` |" in page and declared.help in page
+    stronger = _png(written / "images" / f"{name}-stronger.png")
+    default_png = written / "images" / f"{name}-default.png"
+    if default_png.exists():
+        default = _png(default_png)
+        assert default.shape == stronger.shape and not np.array_equal(default, stronger)
+    else:  # allowed only with the reason on the page
+        assert "It cannot run at its defaults: `" in page
+    assert f"({name}.md)" in (written / "index.md").read_text()
+
+
+@pytest.mark.parametrize("name", _registered_op_names())
+def test_stronger_setting_differs_from_the_defaults(name, gallery):
+    entry = next(e for e in gallery.entries() if e.name == name)
+    assert entry.stronger() != entry.defaults(), (
+        f"{name}: its stronger setting equals its defaults; add one to STRONGER in docs/_ext/gallery.py"
+    )
+
+
+def test_stronger_settings_name_only_registered_ops(gallery):
+    assert set(gallery.STRONGER) <= set(_registered_op_names())
+
+
+def test_draws_are_recorded_in_the_titles_and_replayable(gallery, photo):
+    from genlab.transforms import replay
+
+    entry = next(e for e in gallery.entries() if e.name == "random_resized_crop")
+    images, titles = gallery.draws(entry, photo, entry.stronger())
+    assert len(images) == gallery.DRAWS and len(set(titles)) == gallery.DRAWS  # eight different draws
+    record = entry.draw(np.random.default_rng([gallery.SEED, 0]), entry.stronger(), photo.shape[:2])
+    assert titles[0].startswith(f"t{record['top']} l{record['left']} h{record['height']} w{record['width']}")
+    assert np.array_equal(images[0], replay(photo, [{"op": entry.name, **record}]))
+
+
+def test_a_group_shows_the_members_it_drew(gallery, photo):
+    entry = next(e for e in gallery.entries() if e.name == "one_of")
+    _, titles = gallery.draws(entry, photo, entry.stronger())
+    assert set(titles) <= {"hflip", "vflip", "rotate90"} and len(set(titles)) > 1
+
+
+def _public_objects():
+    modules = ["genlab", "genlab.lab"]
+    for name, framework in (("torch", "torch"), ("keras", "keras"), ("dask", "distributed")):
+        if importlib.util.find_spec(framework) is not None:
+            modules.append(f"genlab.integrations.{name}")
+    for module_name in modules:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if name.startswith("__") or inspect.ismodule(obj):
+                continue
+            yield f"{module_name}.{name}", obj
+            if inspect.isclass(obj) and obj.__module__.startswith("genlab"):
+                for member, value in vars(obj).items():
+                    if not member.startswith("_") and (callable(value) or isinstance(value, property)):
+                        yield f"{module_name}.{name}.{member}", value
+
+
+def test_every_public_name_and_public_method_has_a_docstring():
+    missing = [path for path, obj in _public_objects() if not (inspect.getdoc(obj) or "").strip()]
+    assert missing == []
+
+
+def test_an_unknown_cross_reference_fails_a_build_with_the_site_settings(tmp_path, monkeypatch):
+    sphinx_cmd = pytest.importorskip("sphinx.cmd.build")
+    pytest.importorskip("myst_parser")
+    for name in ("PYTHONPATH", "MPLBACKEND"):  # the site's conf.py sets them; restored afterwards
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        textwrap.dedent(
+            f"""
+            import importlib.util
+            spec = importlib.util.spec_from_file_location("site_conf", {str(DOCS / "conf.py")!r})
+            site = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(site)
+            nitpicky = site.nitpicky
+            nitpick_ignore_regex = site.nitpick_ignore_regex
+            extensions = ["myst_parser", "sphinx.ext.autodoc"]
+            """
+        )
+    )
+    page = src / "index.md"
+    page.write_text("# t\n\n```{eval-rst}\n.. autofunction:: genlab.load\n```\n\nSee {func}`genlab.load`.\n")
+    out = tmp_path / "out"
+    args = ["-q", "-W", "-E", "-b", "html", str(src), str(out)]
+    assert sphinx_cmd.build_main(args) == 0  # a name that exists resolves
+    page.write_text(page.read_text() + "\nAnd {func}`genlab.no_such_function`.\n")
+    stderr = io.StringIO()
+    old, sys.stderr = sys.stderr, stderr
+    try:
+        status = sphinx_cmd.build_main(args)
+    finally:
+        sys.stderr = old
+    assert status != 0
+    assert "genlab.no_such_function" in stderr.getvalue()
