@@ -107,7 +107,8 @@ def gaussian_blur(img: np.ndarray, kernel_size: Sequence[int], sigma: float) -> 
     """
     kx, ky = (int(k) for k in kernel_size)
     height, width = img.shape[:2]
-    padded = np.pad(img.astype(np.float32), ((ky // 2,) * 2, (kx // 2,) * 2, (0, 0)), mode="reflect")
+    pad = ((ky // 2, ky // 2), (kx // 2, kx // 2), (0, 0))
+    padded = np.pad(img.astype(np.float32), pad, mode="reflect")
     out = _taps(padded, gaussian_kernel(ky, sigma), 0, height)
     out = _taps(out, gaussian_kernel(kx, sigma), 1, width)
     np.rint(out, out=out)

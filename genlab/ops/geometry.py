@@ -141,7 +141,10 @@ def inverse_affine_matrix(
 
 
 def affine(
-    img: np.ndarray, matrix: Sequence[float], resample: str = "nearest", fill: Sequence[float] = (0, 0, 0)
+    img: np.ndarray,
+    matrix: Sequence[float],
+    resample: str = "nearest",
+    fill: Sequence[float] = (0, 0, 0),
 ) -> np.ndarray:
     """Warp by the inverse affine ``matrix`` (output -> input pixels); uncovered pixels are ``fill``."""
     height, width = img.shape[:2]
@@ -175,7 +178,10 @@ def perspective_coefficients(
 
 
 def perspective(
-    img: np.ndarray, coefficients: Sequence[float], resample: str = "bilinear", fill: Sequence[float] = (0, 0, 0)
+    img: np.ndarray,
+    coefficients: Sequence[float],
+    resample: str = "bilinear",
+    fill: Sequence[float] = (0, 0, 0),
 ) -> np.ndarray:
     """Warp by the perspective ``coefficients`` (output -> input); uncovered pixels are ``fill``."""
     height, width = img.shape[:2]

@@ -15,15 +15,16 @@ __all__ = ["add_gaussian_noise", "erase"]
 def add_gaussian_noise(img: np.ndarray, mean: float, sigma: float, seed: int) -> np.ndarray:
     """Add ``N(mean, sigma)`` noise, both in units of the full range (1.0 = 255 levels).
 
-    The noise comes from ``numpy.random.default_rng(seed)``; the sum is rounded and clipped
-    to 0-255 (torchvision's GaussianNoise on a [0, 1] image with ``clip=True``).
+    The noise comes from NumPy's SFC64 generator seeded with ``seed`` (its normals are ~15%
+    cheaper than PCG64's, and they are most of this op's cost); the sum is rounded and
+    clipped to 0-255 (torchvision's GaussianNoise on a [0, 1] image with ``clip=True``).
 
     >>> img = np.full((64, 64, 3), 128, np.uint8)
     >>> out = add_gaussian_noise(img, 0.0, 0.1, seed=1)
     >>> bool(abs(out.std() - 25.5) < 1.0), bool((add_gaussian_noise(img, 0.0, 0.1, 1) == out).all())
     (True, True)
     """
-    noise = np.random.default_rng(seed).standard_normal(img.shape, dtype=np.float32)
+    noise = np.random.Generator(np.random.SFC64(seed)).standard_normal(img.shape, dtype=np.float32)
     noise *= np.float32(sigma * 255.0)
     noise += np.float32(mean * 255.0)
     noise += img

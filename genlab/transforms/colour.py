@@ -78,9 +78,8 @@ class KernelSize(Size):
     """An odd ``(x, y)`` kernel size; one number ``k`` stands for ``(k, k)``."""
 
     def coerce(self, value: Any) -> tuple[int, int]:
-        if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            value = (value, value)
-        out = super().coerce(value)
+        single = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        out = super().coerce((value, value) if single else value)
         if any(v % 2 == 0 for v in out):
             raise ValueError(f"must be odd, got {value!r}")
         return out

@@ -58,7 +58,13 @@ def _draw_erasing(rng, params, size):
     if box is None:
         return None
     top, left, height, width = box
-    return {"top": top, "left": left, "height": height, "width": width, "fill": list(params["fill"])}
+    return {
+        "top": top,
+        "left": left,
+        "height": height,
+        "width": width,
+        "fill": list(params["fill"]),
+    }
 
 
 random_erasing = register_op(Op(
