@@ -105,8 +105,12 @@ def crop_or_pad(
     return out
 
 
-def _fill_colour(fill: Sequence[float]) -> tuple[int, ...]:
-    return tuple(int(v) for v in np.clip(np.rint(fill), 0, 255))
+def _warp(img, method: Image.Transform, data: Sequence[float], resample: str, fill) -> np.ndarray:
+    """Pillow's ``transform`` keeping the size: output pixel -> input pixel by ``data``."""
+    colour = tuple(int(v) for v in np.clip(np.rint(fill), 0, 255))
+    size = (img.shape[1], img.shape[0])
+    out = _pil(img).transform(size, method, tuple(data), RESAMPLE[resample], fillcolor=colour)
+    return np.asarray(out)
 
 
 def inverse_affine_matrix(
@@ -147,12 +151,7 @@ def affine(
     fill: Sequence[float] = (0, 0, 0),
 ) -> np.ndarray:
     """Warp by the inverse affine ``matrix`` (output -> input pixels); uncovered pixels are ``fill``."""
-    height, width = img.shape[:2]
-    out = _pil(img).transform(
-        (width, height), Image.Transform.AFFINE, tuple(matrix), RESAMPLE[resample],
-        fillcolor=_fill_colour(fill),
-    )  # fmt: skip
-    return np.asarray(out)
+    return _warp(img, Image.Transform.AFFINE, matrix, resample, fill)
 
 
 def perspective_coefficients(
@@ -184,9 +183,4 @@ def perspective(
     fill: Sequence[float] = (0, 0, 0),
 ) -> np.ndarray:
     """Warp by the perspective ``coefficients`` (output -> input); uncovered pixels are ``fill``."""
-    height, width = img.shape[:2]
-    out = _pil(img).transform(
-        (width, height), Image.Transform.PERSPECTIVE, tuple(coefficients), RESAMPLE[resample],
-        fillcolor=_fill_colour(fill),
-    )  # fmt: skip
-    return np.asarray(out)
+    return _warp(img, Image.Transform.PERSPECTIVE, coefficients, resample, fill)

@@ -105,13 +105,19 @@ def _gated(**fields: str):
     return draw
 
 
-grayscale = register_op(Op(
-    "grayscale", "colour", {"p": probability(0.1, "turning an image grey")},
-    draw=_gated(),
-    apply=lambda img, r: pure.to_grayscale(img),
+def _sometimes(name: str, p: float, what: str, function, **fields) -> Op:
+    """Register a colour op whose only parameter is its probability ``p`` of applying ``function``."""
+    return register_op(Op(
+        name, "colour", {"p": probability(p, what)},
+        draw=_gated(), apply=lambda img, record: function(img), **fields,
+    ))  # fmt: skip
+
+
+grayscale = _sometimes(
+    "grayscale", 0.1, "turning an image grey", pure.to_grayscale,
     help="turn the image grey (three equal channels, ITU-R 601 luma)",
     equivalents={"torchvision": "RandomGrayscale", "albumentations": "ToGray"},
-))  # fmt: skip
+)  # fmt: skip
 
 
 def _draw_blur(rng, params, size):
@@ -170,29 +176,23 @@ solarize = register_op(Op(
     equivalents={"torchvision": "RandomSolarize", "albumentations": "Solarize"},
 ))  # fmt: skip
 
-equalize = register_op(Op(
-    "equalize", "colour", {"p": probability(0.5, "equalising")},
-    draw=_gated(),
-    apply=lambda img, r: pure.equalize(img),
+equalize = _sometimes(
+    "equalize", 0.5, "equalising", pure.equalize,
     help="flatten the histogram of each channel",
     equivalents={"torchvision": "RandomEqualize", "albumentations": "Equalize"},
-))  # fmt: skip
+)  # fmt: skip
 
-autocontrast = register_op(Op(
-    "autocontrast", "colour", {"p": probability(0.5, "stretching the contrast")},
-    draw=_gated(),
-    apply=lambda img, r: pure.autocontrast(img),
+autocontrast = _sometimes(
+    "autocontrast", 0.5, "stretching the contrast", pure.autocontrast,
     help="stretch each channel to the full 0-255 range",
     equivalents={"torchvision": "RandomAutocontrast", "albumentations": "AutoContrast"},
-))  # fmt: skip
+)  # fmt: skip
 
-invert = register_op(Op(
-    "invert", "colour", {"p": probability(0.5, "inverting")},
-    draw=_gated(),
-    apply=lambda img, r: pure.invert(img),
+invert = _sometimes(
+    "invert", 0.5, "inverting", pure.invert,
     help="the negative: 255 - value",
     equivalents={"torchvision": "RandomInvert", "albumentations": "InvertImg"},
-))  # fmt: skip
+)  # fmt: skip
 
 
 def _draw_jpeg(rng, params, size):
