@@ -6,12 +6,23 @@ Sizes follow NumPy (``height, width``) unless a name says otherwise; boxes are
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
 
-__all__ = ["RESAMPLE", "transpose", "flip", "quarter_turns", "crop_resize", "crop_or_pad"]
+__all__ = [
+    "RESAMPLE",
+    "transpose",
+    "flip",
+    "quarter_turns",
+    "crop_resize",
+    "crop_or_pad",
+    "inverse_affine_matrix",
+    "affine",
+    "rotate",
+]
 
 #: Resampling filters by name (the names ``read_images`` uses too).
 RESAMPLE = {
@@ -91,3 +102,74 @@ def crop_or_pad(
             src_top:src_bottom, src_left:src_right
         ]
     return out
+
+
+def _fill_colour(fill: Sequence[float]) -> tuple[int, ...]:
+    return tuple(int(v) for v in np.clip(np.rint(fill), 0, 255))
+
+
+def inverse_affine_matrix(
+    center: Sequence[float],
+    angle: float,
+    translate: Sequence[float],
+    scale: float,
+    shear: Sequence[float],
+) -> list[float]:
+    """The 2 x 3 matrix taking output pixels to input pixels, as Pillow's AFFINE wants.
+
+    The forward map is torchvision's: ``T * C * R(angle) * S(scale) * SHy * SHx * C^-1``
+    (``angle`` clockwise and ``shear`` in degrees, ``translate`` in pixels, ``center`` the
+    ``(x, y)`` the image turns about).
+
+    >>> [round(v, 6) + 0.0 for v in inverse_affine_matrix((0, 0), 0.0, (3, -2), 1.0, (0.0, 0.0))]
+    [1.0, 0.0, -3.0, 0.0, 1.0, 2.0]
+    """
+    rot = math.radians(angle)
+    sx, sy = math.radians(shear[0]), math.radians(shear[1])
+    cx, cy = center
+    tx, ty = translate
+    a = math.cos(rot - sy) / math.cos(sy)
+    b = -math.cos(rot - sy) * math.tan(sx) / math.cos(sy) - math.sin(rot)
+    c = math.sin(rot - sy) / math.cos(sy)
+    d = -math.sin(rot - sy) * math.tan(sx) / math.cos(sy) + math.cos(rot)
+    m = [d / scale, -b / scale, 0.0, -c / scale, a / scale, 0.0]  # det([[a, b], [c, d]]) == 1
+    m[2] = m[0] * (-cx - tx) + m[1] * (-cy - ty) + cx
+    m[5] = m[3] * (-cx - tx) + m[4] * (-cy - ty) + cy
+    return m
+
+
+def affine(
+    img: np.ndarray,
+    angle: float = 0.0,
+    translate: Sequence[float] = (0.0, 0.0),
+    scale: float = 1.0,
+    shear: Sequence[float] = (0.0, 0.0),
+    center: Sequence[float] | None = None,
+    resample: str = "nearest",
+    fill: Sequence[float] = (0, 0, 0),
+) -> np.ndarray:
+    """torchvision's ``affine`` through Pillow: same size out, uncovered pixels ``fill``.
+
+    ``center`` is the ``(x, y)`` pixel the image turns and shears about (default: the
+    middle, ``(width / 2, height / 2)``).
+
+    >>> img = np.zeros((3, 3, 3), np.uint8); img[1, 1] = 200
+    >>> int(affine(img, translate=(1, 0))[1, 2, 0])
+    200
+    """
+    height, width = img.shape[:2]
+    if center is None:
+        center = (width * 0.5, height * 0.5)
+    matrix = inverse_affine_matrix(center, angle, translate, scale, shear)
+    pil = _pil(img)
+    out = pil.transform(pil.size, Image.Transform.AFFINE, matrix, RESAMPLE[resample],
+                        fillcolor=_fill_colour(fill))  # fmt: skip
+    return np.asarray(out)
+
+
+def rotate(
+    img: np.ndarray, angle: float, resample: str = "nearest", fill: Sequence[float] = (0, 0, 0)
+) -> np.ndarray:
+    """Turn ``angle`` degrees counter-clockwise about the middle, keeping the size."""
+    out = _pil(img).rotate(angle, RESAMPLE[resample], fillcolor=_fill_colour(fill))
+    return np.asarray(out)
