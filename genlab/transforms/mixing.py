@@ -39,8 +39,11 @@ from .op import BatchOp, get_op, register_op, replay
 __all__ = ["mixup", "cutmix", "replay_batch"]
 
 
-def _alpha(name: str) -> Float:
-    return Float(1.0, low=0.001, high=100.0, help=f"{name}'s lam is drawn from Beta(alpha, alpha)")
+def _mixing_params() -> dict:
+    return {
+        "alpha": Float(1.0, low=0.001, high=100.0, help="lam is drawn from Beta(alpha, alpha)"),
+        "p": probability(1.0, "mixing a sample"),
+    }
 
 
 def _draw_mixup(rngs, params, shape) -> list[dict]:
@@ -131,7 +134,7 @@ def _apply_cutmix(x: np.ndarray, y: Any, records: Sequence[Mapping]) -> tuple[np
 
 mixup = register_op(BatchOp(
     "mixup", "mixing",
-    {"alpha": _alpha("mixup"), "p": probability(1.0, "mixing a sample")},
+    _mixing_params(),
     draw=_draw_mixup,
     apply=_apply_mixup,
     help="blend each image and its label with the previous sample's, by lam ~ Beta(alpha, alpha)",
@@ -140,7 +143,7 @@ mixup = register_op(BatchOp(
 
 cutmix = register_op(BatchOp(
     "cutmix", "mixing",
-    {"alpha": _alpha("cutmix"), "p": probability(1.0, "mixing a sample")},
+    _mixing_params(),
     draw=_draw_cutmix,
     apply=_apply_cutmix,
     help="paste a box of the previous sample into each image; labels mixed by the box's area",
