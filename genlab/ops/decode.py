@@ -227,6 +227,7 @@ def decode_image(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     allow_truncated: bool = False,
     path: str | os.PathLike[str] | None = None,
+    decoder: str = "pillow",
 ) -> np.ndarray:
     """Read an image into a uint8 ``height x width x 3`` RGB array.
 
@@ -253,6 +254,10 @@ def decode_image(
         truncated data is an error, never silently padded.
     path : str or os.PathLike, optional
         Name used in error messages when ``source`` is bytes or a file object.
+    decoder : {"pillow", "turbo"}, optional
+        ``"turbo"`` decodes JPEGs with libjpeg-turbo at the smallest M/8 scale the output
+        needs (see :mod:`genlab.ops.jpeg`; with ``draft=False`` at full size), then resizes
+        with Pillow; every other file, and every JPEG it declines, goes through Pillow.
 
     Returns
     -------
@@ -280,6 +285,12 @@ def decode_image(
     """
     size = _checked_target_size(target_size, resize, resample, max_pixels)
     name = _describe(source, path)
+    if decoder == "turbo":
+        source, arr = _decode_turbo(source, name, size, resize, resample, draft, max_pixels)
+        if arr is not None:
+            return arr
+    elif decoder != "pillow":
+        raise ValueError(f"decoder must be one of ('turbo', 'pillow'), got {decoder!r}")
     with _PILLOW.hold(truncated=bool(allow_truncated), max_pixels=max_pixels):
         img = _open(source, name, max_pixels)
         try:
@@ -300,6 +311,49 @@ def decode_image(
         arr = _render(img, name, original_size, draft_box, orientation, size, resize, resample)
     arr.flags.writeable = False
     return arr
+
+
+def _decode_turbo(
+    source: ImageSource,
+    name: str | None,
+    size: tuple[int, int] | None,
+    resize: str,
+    resample: str,
+    draft: bool,
+    max_pixels: int | None,
+) -> tuple[ImageSource, np.ndarray | None]:
+    """The libjpeg-turbo path: ``(source, array)``, or ``(source, None)`` to decode with Pillow.
+
+    A path or file object is read here once; the bytes are handed back for Pillow to reuse.
+    """
+    from .jpeg import as_image, decode_turbo, jpeg_header
+
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            with open(source, "rb") as f:
+                source = f.read()
+        except OSError:
+            return source, None  # Pillow reports the missing file, the directory...
+    elif not isinstance(source, (bytes, bytearray, memoryview)):
+        source = source.read()
+    header = jpeg_header(source)
+    if header is None or not header.turbo_ready:
+        return source, None
+    if max_pixels is not None and header.width * header.height > max_pixels:
+        return source, None  # Pillow refuses it from the header, with its message
+    original_size = (header.width, header.height)
+    orientation = header.orientation
+    need = None
+    if draft and size is not None:
+        need = _draft_request(original_size, _raw_target(size, orientation), resize)
+    decoded = decode_turbo(source, header, need)
+    if decoded is None:
+        return source, None
+    box = (0.0, 0.0, float(decoded.shape[1]), float(decoded.shape[0]))
+    img = as_image(decoded)
+    arr = _render(img, name, original_size, box, orientation, size, resize, resample)
+    arr.flags.writeable = False
+    return source, arr
 
 
 def image_size(
