@@ -15,7 +15,7 @@ from typing import Any
 
 from . import registry
 from .batch import Batch
-from .params import Int, validate_params
+from .params import Choice, Int, validate_params
 from .report import RunReport
 from .sources.dataset import SOURCE_PARAMS, dataset, n_batches
 from .sources.discover import DatasetIndex, index_folder
@@ -67,7 +67,11 @@ def _default_stages() -> list[StageConfig]:
 DEFAULT_STAGES = ("read_images", "augment", "rescale_images", "shuffle_samples")
 
 RUN_PARAMS = {
-    "num_workers": Int(0, low=0, high=256, help="worker processes (0 = in this process)"),
+    "num_workers": Int(0, low=0, high=256, help="workers making batches (0 = none, all in the loop)"),
+    "worker_kind": Choice(
+        "process", choices=("thread", "process"),
+        help="workers are threads of this process or forked processes (same batches either way)",
+    ),
     "prefetch": Int(2, low=1, high=64, help="batches each worker may hold ready"),
     "shard_count": Int(1, low=1, high=2**31, help="the epoch's batches are split into this many shards"),
 }
@@ -130,6 +134,7 @@ class Pipeline:
         prefetch: int = 2,
         shard: tuple[int, int] = (0, 1),
         index: DatasetIndex | None = None,
+        worker_kind: str = RUN_PARAMS["worker_kind"].default,
     ):
         self.source = validate_params("dataset", SOURCE_PARAMS, dict(source))
         if not self.source["root"]:
@@ -138,9 +143,11 @@ class Pipeline:
         self.seed = Int(0, low=0, high=2**63 - 1).validate(seed, stage="pipeline", name="seed")
         if not (isinstance(shard, (tuple, list)) and len(shard) == 2):
             raise ValueError(f"pipeline: parameter 'shard' must be an (index, count) pair, got {shard!r}")
-        given = {"num_workers": num_workers, "prefetch": prefetch, "shard_count": shard[1]}
+        given = {"num_workers": num_workers, "prefetch": prefetch, "shard_count": shard[1],
+                 "worker_kind": worker_kind}  # fmt: skip
         run = validate_params("pipeline", RUN_PARAMS, given)
         self.num_workers, self.prefetch, self.shard_count = run["num_workers"], run["prefetch"], run["shard_count"]
+        self.worker_kind = run["worker_kind"]
         self.shard_index = Int(0, low=0, high=self.shard_count - 1).validate(
             shard[0], stage="pipeline", name="shard_index"
         )
@@ -160,10 +167,13 @@ class Pipeline:
         drop_last: bool = False,
         num_workers: int = 0,
         prefetch: int = 2,
+        worker_kind: str = RUN_PARAMS["worker_kind"].default,
     ) -> Pipeline:
         """A pipeline over a class-folder dataset; ``stages=None`` gives the post's chain."""
         source = {"root": str(root), "batch_size": batch_size, "shuffle": shuffle, "drop_last": drop_last}
-        return cls(source, stages, seed=seed, num_workers=num_workers, prefetch=prefetch)
+        return cls(
+            source, stages, seed=seed, num_workers=num_workers, prefetch=prefetch, worker_kind=worker_kind
+        )
 
     # -- the dataset ---------------------------------------------------------------------
     @property

@@ -2,12 +2,15 @@
 
 A spec is a plain dict::
 
-    {"format": "genlab.pipeline", "schema_version": 1, "genlab_version": "0.1.0",
+    {"format": "genlab.pipeline", "schema_version": 2, "genlab_version": "0.1.0",
      "seed": 0,
      "source": {"name": "dataset", "params": {"root": "...", "batch_size": 32, ...}},
      "stages": [{"name": "read_images", "enabled": true, "params": {...}}, ...],
-     "run": {"num_workers": 0, "prefetch": 2, "shard": [0, 1]},
+     "run": {"num_workers": 0, "worker_kind": "process", "prefetch": 2, "shard": [0, 1]},
      "manifest": {...}}       # optional: the dataset listing, so a run need not list again
+
+Older specs are upgraded on load by :func:`migrate`, one function per version step, so a
+spec saved by genlab 0.1 (schema 1) rebuilds the pipeline it described, with the same batches.
 
 Loading a spec never executes code from it: stages are looked up in the registry by name,
 and every parameter is checked against its declaration. Whatever is wrong is a
@@ -30,14 +33,15 @@ __all__ = [
     "pipeline_from_spec",
     "save",
     "load",
+    "migrate",
     "to_python",
     "python_expression",
 ]
 
 FORMAT = "genlab.pipeline"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _TOP_KEYS = {"format", "schema_version", "genlab_version", "seed", "source", "stages", "run", "manifest"}
-_RUN_KEYS = {"num_workers", "prefetch", "shard"}
+_RUN_KEYS = {"num_workers", "worker_kind", "prefetch", "shard"}
 
 
 def _jsonable(value: Any) -> Any:
@@ -62,6 +66,7 @@ def pipeline_to_spec(pipeline, *, manifest: bool = False) -> dict:
         ],
         "run": {
             "num_workers": pipeline.num_workers,
+            "worker_kind": pipeline.worker_kind,
             "prefetch": pipeline.prefetch,
             "shard": [pipeline.shard_index, pipeline.shard_count],
         },
@@ -76,12 +81,50 @@ def _require(condition: bool, message: str) -> None:
         raise ValueError(f"invalid genlab spec: {message}")
 
 
+def _v1_to_v2(spec: dict) -> dict:
+    """Schema 1 -> 2: ``read_images`` gained ``decoder`` (default "turbo"); 0.1 decoded with Pillow."""
+    stages = spec.get("stages")
+    if not isinstance(stages, list):
+        return spec
+    upgraded = []
+    for item in stages:
+        params = item.get("params", {}) if isinstance(item, dict) else None
+        if isinstance(params, dict) and item.get("name") == "read_images" and "decoder" not in params:
+            item = {**item, "params": {**params, "decoder": "pillow"}}
+        upgraded.append(item)
+    return {**spec, "stages": upgraded}
+
+
+_MIGRATIONS = {1: _v1_to_v2}
+"""``version -> function`` upgrading a spec of that schema version to the next one."""
+
+
+def migrate(spec: dict) -> dict:
+    """A copy of ``spec`` upgraded step by step to :data:`SCHEMA_VERSION` (unknown versions untouched).
+
+    Examples
+    --------
+    >>> old = {"format": FORMAT, "schema_version": 1, "stages": [{"name": "read_images"}]}
+    >>> new = migrate(old)
+    >>> new["schema_version"], new["stages"][0]["params"], old["schema_version"]
+    (2, {'decoder': 'pillow'}, 1)
+    """
+    if not isinstance(spec, dict):
+        return spec
+    version = spec.get("schema_version")
+    while isinstance(version, int) and version in _MIGRATIONS:
+        version += 1
+        spec = {**_MIGRATIONS[version - 1](spec), "schema_version": version}
+    return spec
+
+
 def pipeline_from_spec(spec: dict, *, index=None):
     """Rebuild a :class:`~genlab.pipeline.Pipeline` from a spec, checking everything in it."""
-    from .pipeline import Pipeline, StageConfig
+    from .pipeline import RUN_PARAMS, Pipeline, StageConfig
 
     _require(isinstance(spec, dict), f"expected a JSON object, got {type(spec).__name__}")
     _require(spec.get("format") == FORMAT, f"'format' must be {FORMAT!r}, got {spec.get('format')!r}")
+    spec = migrate(spec)
     version = spec.get("schema_version")
     _require(
         isinstance(version, int) and 1 <= version <= SCHEMA_VERSION,
@@ -118,7 +161,7 @@ def pipeline_from_spec(spec: dict, *, index=None):
     return Pipeline(
         source_params, configs, seed=spec.get("seed", 0), index=index,
         num_workers=run.get("num_workers", 0), prefetch=run.get("prefetch", 2),
-        shard=tuple(shard),
+        shard=tuple(shard), worker_kind=run.get("worker_kind", RUN_PARAMS["worker_kind"].default),
     )  # fmt: skip
 
 
@@ -142,6 +185,8 @@ def load(path: str | os.PathLike):
 
 def python_expression(pipeline, prefix: str = "") -> str:
     """The Python call that builds ``pipeline`` (its repr, and the body of :func:`to_python`)."""
+    from .pipeline import RUN_PARAMS
+
     s = pipeline.source
     lines = [f"{prefix}Pipeline.from_folder(", f"    {s['root']!r},", f"    batch_size={s['batch_size']},"]
     lines.append(f"    seed={pipeline.seed},")
@@ -151,6 +196,8 @@ def python_expression(pipeline, prefix: str = "") -> str:
         lines.append("    drop_last=True,")
     if pipeline.num_workers:
         lines.append(f"    num_workers={pipeline.num_workers},")
+    if pipeline.worker_kind != RUN_PARAMS["worker_kind"].default:
+        lines.append(f"    worker_kind={pipeline.worker_kind!r},")
     if pipeline.prefetch != 2:
         lines.append(f"    prefetch={pipeline.prefetch},")
     lines.append("    stages=[")
