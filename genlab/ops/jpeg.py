@@ -130,7 +130,7 @@ def jpeg_header(data: bytes | bytearray | memoryview) -> JpegHeader | None:
     if frame is None:
         return None
     sof, precision, height, width, components = frame
-    orientation = _exif_orientation(exif) if exif else 1
+    orientation = _exif_orientation(exif) if exif else -1
     if orientation == -1 and xmp:  # no EXIF orientation: Pillow looks in the XMP packet
         orientation = None
     elif orientation == -1:
