@@ -11,6 +11,12 @@ whole set once and returns how many images reached the consumer.
   normalize in a loop, one process.
 - ``dataloader``: ``torch.utils.data.DataLoader(num_workers=2)`` over a
   ``Dataset`` doing the same work as ``one_process``.
+- ``dataloader_v2``: the usual PyTorch choice, ``DataLoader(num_workers=2)`` over
+  Pillow-opened images with ``torchvision.transforms.v2`` (Resize, RandomHorizontalFlip,
+  ToImage, ToDtype(float32, scale=True), Normalize): the same work.
+- ``bare_scaled``: libjpeg-turbo's scaled decode alone (simplejpeg at the smallest M/8
+  scale keeping 224x224), one process: this machine's limit for getting the pixels.
+- ``bare_scaled_resize``: the same plus one Pillow bilinear resize to 224x224.
 - ``ceiling``: a bare 2-process pool doing only decode + resize, returning
   nothing: no pipeline can beat it on the same cores.
 - ``eager``: load the whole set into one float32 array first, the way the
@@ -161,6 +167,63 @@ def dataloader(items, batch_size, num_workers=2):
     return n
 
 
+def dataloader_v2(items, batch_size, num_workers=2):
+    import torch
+    from torch.utils.data import DataLoader, Dataset
+    from torchvision.transforms import v2
+
+    transform = v2.Compose([
+        v2.Resize(TARGET[::-1], interpolation=v2.InterpolationMode.BILINEAR, antialias=True),
+        v2.RandomHorizontalFlip(),
+        v2.ToImage(),
+        v2.ToDtype(torch.float32, scale=True),
+        v2.Normalize(mean=(NORM_MEAN / 255).tolist(), std=(NORM_STD / 255).tolist()),
+    ])  # fmt: skip
+
+    class FolderDataset(Dataset):
+        def __init__(self, items):
+            self.items = items
+
+        def __len__(self):
+            return len(self.items)
+
+        def __getitem__(self, i):
+            path, label = self.items[i]
+            with Image.open(path) as img:
+                return transform(img.convert("RGB")), label
+
+    torch.manual_seed(0)
+    loader = DataLoader(
+        FolderDataset(items), batch_size=batch_size, shuffle=True, num_workers=num_workers
+    )
+    n = 0
+    for x, _y in loader:
+        n += len(x)
+    return n
+
+
+# --- the bare scaled decode: libjpeg-turbo alone, one process -------------------------------
+
+
+def bare_scaled(items, batch_size):
+    import simplejpeg
+
+    for path, _ in items:
+        with open(path, "rb") as f:
+            simplejpeg.decode_jpeg(f.read(), min_width=TARGET[0], min_height=TARGET[1])
+    return len(items)
+
+
+def bare_scaled_resize(items, batch_size):
+    import simplejpeg
+
+    for path, _ in items:
+        with open(path, "rb") as f:
+            arr = simplejpeg.decode_jpeg(f.read(), min_width=TARGET[0], min_height=TARGET[1])
+        Image.fromarray(arr).resize(TARGET, Image.BILINEAR)
+    return len(items)
+
+
 # --- the ceiling and the eager load -----------------------------------------------------------
 
 
@@ -191,6 +254,9 @@ ROWS = {
     "post_style": post_style,
     "one_process": one_process,
     "dataloader": dataloader,
+    "dataloader_v2": dataloader_v2,
+    "bare_scaled": bare_scaled,
+    "bare_scaled_resize": bare_scaled_resize,
     "ceiling": ceiling,
     "eager": eager,
 }

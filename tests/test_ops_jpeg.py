@@ -11,7 +11,7 @@ import simplejpeg
 from PIL import Image, ImageOps
 
 from genlab.ops import jpeg
-from genlab.ops.decode import DEFAULT_MAX_PIXELS, ImageReadError, decode_image
+from genlab.ops.decode import DEFAULT_MAX_PIXELS, ImageReadError, decode_crop, decode_image
 
 
 def _encode(img: Image.Image, fmt: str = "JPEG", **options) -> bytes:
@@ -209,3 +209,58 @@ def test_unknown_decoder_is_named():
 def test_header_parse_of_a_non_jpeg_and_a_bad_segment_is_none():
     assert jpeg.jpeg_header(b"\x89PNG\r\n\x1a\n") is None
     assert jpeg.jpeg_header(b"\xff\xd8\xff\xe0\x00\x40short") is None  # length past the end
+
+
+# ----------------------------------------------------------------------------- crop while decoding
+
+
+def _reference_crop(data, box, size):
+    """Full Pillow decode, upright, then crop ``box`` and resize: what a random resized crop does."""
+    top, left, height, width = box
+    full = Image.fromarray(decode_image(data, None, decoder="pillow"))
+    return np.asarray(full.resize(size, Image.Resampling.BILINEAR, box=(left, top, left + width, top + height)))
+
+
+@pytest.mark.parametrize("box", [(0, 0, 375, 500), (20, 100, 300, 360), (150, 200, 40, 30)])
+def test_decode_crop_with_pillow_is_crop_after_full_decode(box):
+    data = _photo(500, 375)
+    np.testing.assert_array_equal(
+        decode_crop(data, box, (64, 48), decoder="pillow"), _reference_crop(data, box, (64, 48))
+    )
+
+
+def test_a_small_crop_needs_the_full_scale_and_matches_exactly(decoded_shapes):
+    data = _photo(500, 375)
+    box = (150, 200, 40, 30)  # 30x40 pixels -> 64x48 needs every source pixel
+    out = decode_crop(data, box, (64, 48), decoder="turbo")
+    assert decoded_shapes == [(375, 500, 3)]
+    np.testing.assert_array_equal(out, _reference_crop(data, box, (64, 48)))
+
+
+@pytest.mark.parametrize("box", [(0, 0, 375, 500), (20, 100, 300, 360)])
+def test_a_large_crop_is_decoded_at_a_smaller_scale_within_tolerance(box, decoded_shapes):
+    data = _photo(500, 375)
+    out = decode_crop(data, box, (64, 48), decoder="turbo")
+    height, width, _ = decoded_shapes[0]
+    assert width < 500 and width * box[3] / 500 >= 64 and height * box[2] / 375 >= 48
+    assert out.shape == (48, 64, 3)
+    assert np.abs(out.astype(int) - _reference_crop(data, box, (64, 48))).mean() < 1.5
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 7])
+def test_crop_boxes_are_in_upright_pixels(orientation, decoded_shapes):
+    data = _with_orientation(400, 200, orientation)
+    upright_width = 200 if orientation in (6, 7) else 400
+    box = (10, upright_width // 2, 150, upright_width // 2 - 10)
+    out = decode_crop(data, box, (40, 60), decoder="turbo").astype(int)
+    assert decoded_shapes and decoded_shapes[0][1] < 400  # scaled
+    assert np.abs(out - _reference_crop(data, box, (40, 60))).mean() < 2
+
+
+def test_a_box_outside_the_image_is_named():
+    data = _photo(100, 80)
+    for decoder in ("turbo", "pillow"):
+        with pytest.raises(ValueError, match=r"box \(top=0, left=50, height=10, width=60\) is outside the 100x80"):
+            decode_crop(data, (0, 50, 10, 60), (8, 8), decoder=decoder)
+    with pytest.raises(ValueError, match="box must be"):
+        decode_crop(data, (0, 0, 0, 10), (8, 8))
