@@ -142,7 +142,8 @@ def one_process(items, batch_size):
     return n
 
 
-def dataloader(items, batch_size, num_workers=2):
+def _run_loader(load, items, batch_size, num_workers):
+    """Consume a shuffled ``DataLoader(num_workers)`` over ``load(path) -> image`` once."""
     import torch
     from torch.utils.data import DataLoader, Dataset
 
@@ -155,7 +156,7 @@ def dataloader(items, batch_size, num_workers=2):
 
         def __getitem__(self, i):
             path, label = self.items[i]
-            return load_normalized(path, bool(np.random.random() < 0.5)), label
+            return load(path), label
 
     torch.manual_seed(0)
     loader = DataLoader(
@@ -167,9 +168,15 @@ def dataloader(items, batch_size, num_workers=2):
     return n
 
 
+def dataloader(items, batch_size, num_workers=2):
+    def load(path):
+        return load_normalized(path, bool(np.random.random() < 0.5))
+
+    return _run_loader(load, items, batch_size, num_workers)
+
+
 def dataloader_v2(items, batch_size, num_workers=2):
     import torch
-    from torch.utils.data import DataLoader, Dataset
     from torchvision.transforms import v2
 
     transform = v2.Compose([
@@ -180,26 +187,11 @@ def dataloader_v2(items, batch_size, num_workers=2):
         v2.Normalize(mean=(NORM_MEAN / 255).tolist(), std=(NORM_STD / 255).tolist()),
     ])  # fmt: skip
 
-    class FolderDataset(Dataset):
-        def __init__(self, items):
-            self.items = items
+    def load(path):
+        with Image.open(path) as img:
+            return transform(img.convert("RGB"))
 
-        def __len__(self):
-            return len(self.items)
-
-        def __getitem__(self, i):
-            path, label = self.items[i]
-            with Image.open(path) as img:
-                return transform(img.convert("RGB")), label
-
-    torch.manual_seed(0)
-    loader = DataLoader(
-        FolderDataset(items), batch_size=batch_size, shuffle=True, num_workers=num_workers
-    )
-    n = 0
-    for x, _y in loader:
-        n += len(x)
-    return n
+    return _run_loader(load, items, batch_size, num_workers)
 
 
 # --- the bare scaled decode: libjpeg-turbo alone, one process -------------------------------

@@ -69,7 +69,7 @@ DEFAULT_STAGES = ("read_images", "augment", "rescale_images", "shuffle_samples")
 RUN_PARAMS = {
     "num_workers": Int(0, low=0, high=256, help="workers making batches (0 = none, all in the loop)"),
     "worker_kind": Choice(
-        "process", choices=("thread", "process"),
+        "thread", choices=("thread", "process"),
         help="workers are threads of this process or forked processes (same batches either way)",
     ),
     "prefetch": Int(2, low=1, high=64, help="batches each worker may hold ready"),

@@ -6,7 +6,7 @@ A spec is a plain dict::
      "seed": 0,
      "source": {"name": "dataset", "params": {"root": "...", "batch_size": 32, ...}},
      "stages": [{"name": "read_images", "enabled": true, "params": {...}}, ...],
-     "run": {"num_workers": 0, "worker_kind": "process", "prefetch": 2, "shard": [0, 1]},
+     "run": {"num_workers": 0, "worker_kind": "thread", "prefetch": 2, "shard": [0, 1]},
      "manifest": {...}}       # optional: the dataset listing, so a run need not list again
 
 Older specs are upgraded on load by :func:`migrate`, one function per version step, so a
