@@ -325,3 +325,14 @@ def test_photo_pipeline_is_the_labs_default(tmp_path, monkeypatch):
         "hflip",
         "color_jitter",
     ]
+
+
+def test_where_a_new_stage_goes_by_default(op_model):
+    assert op_model.place_for("hflip") == 4  # after the last op, before shuffle_samples
+    assert op_model.place_for("trace") == 5  # a pipeline stage: at the end
+    op_model.add("vflip")
+    assert [s.name for s in op_model.pipeline.stages][4] == "vflip"
+    for _ in range(4):
+        op_model.remove(1)
+    assert [s.name for s in op_model.pipeline.stages] == ["read_images", "shuffle_samples"]
+    assert op_model.place_for("color_jitter") == 1  # no op left: after reading

@@ -19,7 +19,14 @@ from collections.abc import Iterable
 
 from genlab import registry
 
-__all__ = ["GROUP_ORDER", "HEADING_PREFIX", "group_label", "menu_groups", "menu_options"]
+__all__ = [
+    "GROUP_ORDER",
+    "HEADING_PREFIX",
+    "group_label",
+    "is_heading",
+    "menu_groups",
+    "menu_options",
+]
 
 #: Kinds in the order the menu lists them, with the heading each gets.
 GROUP_ORDER: dict[str, str] = {
@@ -67,14 +74,26 @@ def menu_groups(names: Iterable[str] | None = None) -> list[tuple[str, list[str]
     return [(group_label(kind), sorted(by_kind[kind])) for kind in sorted(by_kind, key=_rank)]
 
 
-def menu_options(names: Iterable[str] | None = None) -> list[tuple[str, str | None]]:
-    """Dropdown entries ``(label, value)``: a heading (value None) before each group's names.
+def menu_options(names: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """Dropdown entries ``(label, value)``: a heading before each group's names.
 
-    >>> menu_options(["hflip", "read_images"])
-    [('── geometry ──', None), ('   hflip', 'hflip'), ('── pipeline stages ──', None), ('   read_images', 'read_images')]
+    A heading's value is its label, which no stage name can be (see :func:`is_heading`).
+
+    >>> for option in menu_options(["hflip", "read_images"]):
+    ...     print(option)
+    ('── geometry ──', '── geometry ──')
+    ('   hflip', 'hflip')
+    ('── pipeline stages ──', '── pipeline stages ──')
+    ('   read_images', 'read_images')
     """
-    options: list[tuple[str, str | None]] = []
+    options: list[tuple[str, str]] = []
     for heading, members in menu_groups(names):
-        options.append((f"{HEADING_PREFIX}{heading} ──", None))
+        label = f"{HEADING_PREFIX}{heading} ──"
+        options.append((label, label))
         options.extend((f"   {name}", name) for name in members)
     return options
+
+
+def is_heading(value: str | None) -> bool:
+    """Whether a dropdown value is a group heading rather than a stage name."""
+    return isinstance(value, str) and value.startswith(HEADING_PREFIX)

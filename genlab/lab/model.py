@@ -246,8 +246,26 @@ class LabModel:
         return self.apply(lambda p: p.move(stage, to))
 
     def add(self, name: str, index: int | None = None, **params: Any) -> LabRun:
-        """Insert a registered stage (at the end by default)."""
-        return self.apply(lambda p: p.add(name, index, **params))
+        """Insert a registered stage at ``index``, by default where it belongs (:meth:`place_for`)."""
+        at = self.place_for(name) if index is None else index
+        return self.apply(lambda p: p.add(name, at, **params))
+
+    def place_for(self, name: str) -> int:
+        """Where a new stage goes by default: an op (any kind but ``"stage"``) after the
+        chain's last op, or after the :data:`ORIGINAL_STAGES` when there is none (so before
+        ``rescale_images`` turns images into floats); a pipeline stage at the end.
+        """
+        stages = self.pipeline.stages
+        if registry.get(name).kind == "stage":
+            return len(stages)
+        for kinds in (
+            lambda s: registry.get(s.name).kind != "stage",
+            lambda s: s.name in ORIGINAL_STAGES,
+        ):
+            after = [i for i, s in enumerate(stages) if kinds(s)]
+            if after:
+                return after[-1] + 1
+        return len(stages)
 
     def remove(self, stage: int | str) -> LabRun:
         """Remove a stage."""

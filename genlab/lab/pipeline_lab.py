@@ -12,7 +12,7 @@ import ipywidgets as widgets
 
 from genlab import registry
 from genlab.lab.controls import ParamControl, make_control
-from genlab.lab.menu import menu_options
+from genlab.lab.menu import is_heading, menu_options
 from genlab.lab.model import ExportResult, LabModel, photo_pipeline
 from genlab.lab.render import GridRenderer, class_mix_png, displayable_batch, labels_of, rss_png
 from genlab.lab.throttle import Throttle
@@ -270,7 +270,8 @@ class PipelineLab(widgets.VBox):
         return self._act(lambda: self.model.move(stage, to), structure=True)
 
     def add_stage(self, name: str, index: int | None = None, **params: Any) -> bool:
-        """Insert a registered stage (at the end by default)."""
+        """Insert a registered stage at ``index``; by default an op goes after the last op
+        (or after ``read_images``), a pipeline stage at the end (:meth:`LabModel.place_for`)."""
         return self._act(lambda: self.model.add(name, index, **params), structure=True)
 
     def remove_stage(self, stage: int | str) -> bool:
@@ -387,7 +388,7 @@ class PipelineLab(widgets.VBox):
             self.stages_box.children = rows
             chosen = self.add_choice.value
             self.add_choice.options = menu_options()
-            if chosen is not None and chosen in registry.names():
+            if chosen in registry.names():
                 self.add_choice.value = chosen
             shown = self.op_choice.value
             self.op_choice.options = [
@@ -470,12 +471,11 @@ class PipelineLab(widgets.VBox):
 
     def _on_choice(self) -> None:
         """A heading chosen moves to its first entry; the chosen entry's help shows below."""
-        index = self.add_choice.index
-        if index is not None and self.add_choice.value is None:  # a heading
+        index, name = self.add_choice.index, self.add_choice.value
+        if is_heading(name):
             if index + 1 < len(self.add_choice.options):
                 self.add_choice.index = index + 1  # observed: this method runs again
             return
-        name = self.add_choice.value
         info = registry.get(name) if name is not None else None
         self.add_help.value = (
             "" if info is None else
@@ -484,7 +484,7 @@ class PipelineLab(widgets.VBox):
         )  # fmt: skip
 
     def _on_add(self) -> None:
-        if self.add_choice.value is not None:
+        if not is_heading(self.add_choice.value):
             self.add_stage(self.add_choice.value)
 
     def _on_op_choice(self) -> None:
