@@ -38,6 +38,7 @@ _STYLE = """<style>
 .jupyter-widgets.genlab-views > .lm-TabBar .lm-TabBar-tab {
   flex: 0 0 auto !important; max-width: none !important; padding: 0 8px; }
 .jupyter-widgets.genlab-views > .lm-TabBar .lm-TabBar-tabLabel { overflow: visible !important; }
+.genlab-help .widget-html-content { line-height: 1.3; align-self: center; }
 </style>"""
 
 
@@ -50,6 +51,14 @@ def _button(
     button.add_class(css_class)
     button.on_click(lambda _button: action())
     return button
+
+
+def _help(text: str) -> widgets.HTML:
+    line = widgets.HTML(
+        f"<small>{html.escape(text.replace('``', ''))}</small>", layout=widgets.Layout(width="auto")
+    )
+    line.add_class("genlab-help")
+    return line
 
 
 def _image(css_class: str) -> widgets.Image:
@@ -135,6 +144,7 @@ class PipelineLab(widgets.VBox):
         self.add_choice.add_class("genlab-add-choice")
         self.add_help = widgets.HTML()
         self.add_help.add_class("genlab-add-help")
+        self.add_help.add_class("genlab-help")
         self.add_choice.observe(lambda _change: self._on_choice(), names="index")
         self._on_choice()
         self.source_controls = {
@@ -339,6 +349,7 @@ class PipelineLab(widgets.VBox):
                     indent=False,
                     layout=widgets.Layout(width="16em"),
                 )
+                toggle.add_class("genlab-toggle")
                 toggle.add_class(f"genlab-toggle-{config.name}")
                 toggle.observe(
                     lambda change, p=position: self._on_toggle(p, change["new"]), names="value"
@@ -365,10 +376,7 @@ class PipelineLab(widgets.VBox):
                             lambda p=position: self.show_op(p),
                             "this stage alone on one image, 16 draws",
                         ),
-                        widgets.HTML(
-                            f"<small>{html.escape(info.help.replace('``', ''))}</small>",
-                            layout=widgets.Layout(width="auto"),
-                        ),
+                        _help(info.help),
                     ]
                 )
                 controls = []
