@@ -310,6 +310,11 @@ def test_one_op_alone_view(op_lab):
     never = bytes(op_lab.op_image.value)
     op_lab.set_params(1, p=1.0)
     assert bytes(op_lab.op_image.value) != never
+    op_lab.op_choice.value = 2
+    jitter = bytes(op_lab.op_image.value)
+    _by_class(op_lab, "genlab-new-draw")[0].click()  # new draws of the op alone too
+    assert op_lab.model.pipeline.augment_seed == 1 and "draw 1" in op_lab.status.value
+    assert bytes(op_lab.op_image.value) not in (b"", jitter)
 
 
 def test_group_members_are_shown_and_edited_as_text(op_lab):

@@ -243,6 +243,11 @@ class ParamControl:
             return parse_sequence(raw)
         if self.kind == "ops":
             return parse_members(raw)
+        if self.kind == "numbers":  # text that does not parse is passed on for validation
+            try:
+                return self.param.coerce(raw)
+            except (TypeError, ValueError):
+                return raw
         return raw
 
     @value.setter
