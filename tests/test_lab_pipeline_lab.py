@@ -14,20 +14,21 @@ from genlab.lab import PipelineLab  # noqa: E402
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+def make_lab(root, tmp_path, stages):
+    """A lab over 8-image batches of 32 x 32 digits, redrawing on every change."""
+    pipeline = genlab.Pipeline.from_folder(root, batch_size=8, seed=0, stages=stages)
+    return PipelineLab(pipeline, throttle=0, export_stem=tmp_path / "exported")
+
+
 @pytest.fixture
 def lab(digits_root, tmp_path):
-    pipeline = genlab.Pipeline.from_folder(
-        digits_root,
-        batch_size=8,
-        seed=0,
-        stages=[
-            ("read_images", {"target_size": (32, 32)}),
-            "augment",
-            "rescale_images",
-            "shuffle_samples",
-        ],
-    )
-    return PipelineLab(pipeline, throttle=0, export_stem=tmp_path / "exported")
+    stages = [
+        ("read_images", {"target_size": (32, 32)}),
+        "augment",
+        "rescale_images",
+        "shuffle_samples",
+    ]
+    return make_lab(digits_root, tmp_path, stages)
 
 
 def _by_class(widget, css_class):
@@ -190,13 +191,8 @@ def test_statistics_button_fills_rescale_from_the_data(lab):
 
 @pytest.fixture
 def op_lab(digits_root, tmp_path):
-    pipeline = genlab.Pipeline.from_folder(
-        digits_root,
-        batch_size=8,
-        seed=0,
-        stages=[("read_images", {"target_size": (32, 32)}), "hflip", "rescale_images"],
-    )
-    return PipelineLab(pipeline, throttle=0, export_stem=tmp_path / "exported")
+    stages = [("read_images", {"target_size": (32, 32)}), "hflip", "rescale_images"]
+    return make_lab(digits_root, tmp_path, stages)
 
 
 def _labels(dropdown):

@@ -38,7 +38,8 @@ _STYLE = """<style>
 .jupyter-widgets.genlab-views > .lm-TabBar .lm-TabBar-tab {
   flex: 0 0 auto !important; max-width: none !important; padding: 0 8px; }
 .jupyter-widgets.genlab-views > .lm-TabBar .lm-TabBar-tabLabel { overflow: visible !important; }
-.genlab-help .widget-html-content { line-height: 1.3; align-self: center; }
+.genlab-help .widget-html-content, .genlab-members .widget-html-content {
+  line-height: 1.3; align-self: center; }
 </style>"""
 
 
