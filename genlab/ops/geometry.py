@@ -6,12 +6,24 @@ Sizes follow NumPy (``height, width``) unless a name says otherwise; boxes are
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
 
-__all__ = ["RESAMPLE", "transpose", "flip", "quarter_turns", "crop_resize", "crop_or_pad"]
+__all__ = [
+    "RESAMPLE",
+    "transpose",
+    "flip",
+    "quarter_turns",
+    "crop_resize",
+    "crop_or_pad",
+    "inverse_affine_matrix",
+    "affine",
+    "perspective_coefficients",
+    "perspective",
+]
 
 #: Resampling filters by name (the names ``read_images`` uses too).
 RESAMPLE = {
@@ -91,3 +103,84 @@ def crop_or_pad(
             src_top:src_bottom, src_left:src_right
         ]
     return out
+
+
+def _warp(img, method: Image.Transform, data: Sequence[float], resample: str, fill) -> np.ndarray:
+    """Pillow's ``transform`` keeping the size: output pixel -> input pixel by ``data``."""
+    colour = tuple(int(v) for v in np.clip(np.rint(fill), 0, 255))
+    size = (img.shape[1], img.shape[0])
+    out = _pil(img).transform(size, method, tuple(data), RESAMPLE[resample], fillcolor=colour)
+    return np.asarray(out)
+
+
+def inverse_affine_matrix(
+    center: Sequence[float],
+    angle: float,
+    translate: Sequence[float] = (0.0, 0.0),
+    scale: float = 1.0,
+    shear: Sequence[float] = (0.0, 0.0),
+) -> list[float]:
+    """The 6 coefficients mapping output pixels to input pixels, as torchvision computes them.
+
+    The forward transform is ``T * C * R(angle) * S(scale) * SHy(shear_y) * SHx(shear_x) * C^-1``
+    (torchvision's ``_get_inverse_affine_matrix``, the matrix its Pillow back end hands to
+    ``Image.transform``): rotation by ``angle`` degrees clockwise on screen, about ``center``
+    ``(x, y)``; ``translate`` ``(tx, ty)`` in pixels; shears in degrees.
+
+    >>> [round(v, 6) + 0.0 for v in inverse_affine_matrix((2, 2), 0.0, (1, 0))]
+    [1.0, 0.0, -1.0, 0.0, 1.0, 0.0]
+    """
+    rot = math.radians(angle)
+    sx, sy = math.radians(shear[0]), math.radians(shear[1])
+    cx, cy = center
+    tx, ty = translate
+    a = math.cos(rot - sy) / math.cos(sy)
+    b = -math.cos(rot - sy) * math.tan(sx) / math.cos(sy) - math.sin(rot)
+    c = math.sin(rot - sy) / math.cos(sy)
+    d = -math.sin(rot - sy) * math.tan(sx) / math.cos(sy) + math.cos(rot)
+    m = [v / scale for v in (d, -b, 0.0, -c, a, 0.0)]  # the inverse of [[a, b], [c, d]] (det 1)
+    m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty) + cx
+    m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty) + cy
+    return m
+
+
+def affine(
+    img: np.ndarray,
+    matrix: Sequence[float],
+    resample: str = "nearest",
+    fill: Sequence[float] = (0, 0, 0),
+) -> np.ndarray:
+    """Warp by the inverse affine ``matrix`` (output -> input pixels); uncovered pixels are ``fill``."""
+    return _warp(img, Image.Transform.AFFINE, matrix, resample, fill)
+
+
+def perspective_coefficients(
+    startpoints: Sequence[Sequence[float]], endpoints: Sequence[Sequence[float]]
+) -> list[float]:
+    """The 8 coefficients mapping the ``endpoints`` quadrilateral back onto ``startpoints``.
+
+    Output pixel ``(x, y)`` samples the input at ``((a x + b y + c) / (g x + h y + 1),
+    (d x + e y + f) / (g x + h y + 1))``: torchvision's ``_get_perspective_coeffs``
+    (solved in double precision, kept in single precision as torchvision does).
+
+    >>> corners = [[0, 0], [9, 0], [9, 9], [0, 9]]
+    >>> [round(v, 6) + 0.0 for v in perspective_coefficients(corners, corners)]
+    [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+    """
+    rows = []
+    for (x, y), (u, v) in zip(endpoints, startpoints):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    target = np.asarray(startpoints, np.float64).ravel()
+    solution = np.linalg.lstsq(np.asarray(rows, np.float64), target, rcond=None)[0]
+    return [float(v) for v in solution.astype(np.float32)]
+
+
+def perspective(
+    img: np.ndarray,
+    coefficients: Sequence[float],
+    resample: str = "bilinear",
+    fill: Sequence[float] = (0, 0, 0),
+) -> np.ndarray:
+    """Warp by the perspective ``coefficients`` (output -> input); uncovered pixels are ``fill``."""
+    return _warp(img, Image.Transform.PERSPECTIVE, coefficients, resample, fill)

@@ -8,11 +8,30 @@ from __future__ import annotations
 
 import math
 
-from ..ops.geometry import crop_or_pad, crop_resize, flip, quarter_turns
+from ..ops.geometry import (
+    affine,
+    crop_or_pad,
+    crop_resize,
+    flip,
+    inverse_affine_matrix,
+    perspective,
+    perspective_coefficients,
+    quarter_turns,
+)
 from ..params import Bool, Choice, Float, Floats, Int, Range, Size
 from .op import Op, register_op
 
-__all__ = ["hflip", "vflip", "rotate90", "random_resized_crop", "center_crop", "random_crop"]
+__all__ = [
+    "hflip",
+    "vflip",
+    "rotate90",
+    "random_resized_crop",
+    "center_crop",
+    "random_crop",
+    "random_rotation",
+    "random_affine",
+    "random_perspective",
+]
 
 
 def probability(default: float, what: str) -> Float:
@@ -25,9 +44,12 @@ def fill_param(what: str = "uncovered pixels") -> Floats:
     return Floats((0.0, 0.0, 0.0), low=0.0, high=255.0, help=f"(R, G, B) colour of {what}")
 
 
-RESAMPLE_PARAM = Choice(
-    "bilinear", choices=("nearest", "bilinear", "bicubic"), help="resampling filter"
-)
+def resample_param(default: str = "bilinear") -> Choice:
+    """The declaration of a resampling filter."""
+    return Choice(default, choices=("nearest", "bilinear", "bicubic"), help="resampling filter")
+
+
+RESAMPLE_PARAM = resample_param("bilinear")
 
 
 def _gate(rng, p: float) -> bool:
@@ -182,4 +204,131 @@ random_crop = register_op(Op(
     help="cut a window of size at a random place, after optional padding",
     equivalents={"torchvision": "RandomCrop", "albumentations": "RandomCrop"},
     output_size=lambda params, size: _size_hw(params),
+))  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- warps
+
+CENTER_PARAM = Floats(
+    (0.5, 0.5), length=2, low=0.0, high=1.0,
+    help="(x, y) turning point as fractions of width and height (torchvision's center in "
+    "pixels divided by the image size)",
+)  # fmt: skip
+
+
+def _warp_fields(params, size) -> dict:
+    """What every warp record carries besides its geometry: centre in pixels, filter, fill."""
+    height, width = size
+    fx, fy = params["center"]
+    return {"center": [fx * width, fy * height], "resample": params["resample"],
+            "fill": list(params["fill"])}  # fmt: skip
+
+
+def _draw_rotation(rng, params, size):
+    if not _gate(rng, params["p"]):
+        return None
+    angle = round(float(rng.uniform(*params["degrees"])), 4)
+    return {"angle": angle, **_warp_fields(params, size)}
+
+
+def _apply_rotation(img, r):
+    # torchvision's rotate turns counter-clockwise: its affine matrix of -angle
+    matrix = inverse_affine_matrix(r["center"], -r["angle"])
+    return affine(img, matrix, r["resample"], r["fill"])
+
+
+random_rotation = register_op(Op(
+    "random_rotation", "geometry",
+    {
+        "degrees": Range((-15.0, 15.0), low=-180.0, high=180.0, step=1.0, symmetric=True,
+                         help="angle range in degrees, counter-clockwise (d stands for (-d, d))"),
+        "center": CENTER_PARAM,
+        "resample": resample_param("nearest"),
+        "fill": fill_param(),
+        "p": probability(1.0, "a rotation"),
+    },
+    draw=_draw_rotation,
+    apply=_apply_rotation,
+    help="turn by a random angle about the centre, keeping the size (corners get fill)",
+    equivalents={"torchvision": "RandomRotation", "albumentations": "Rotate"},
+))  # fmt: skip
+
+
+def _draw_affine(rng, params, size):
+    """torchvision's RandomAffine draw: angle, integer translation, scale, shear x then y."""
+    if not _gate(rng, params["p"]):
+        return None
+    height, width = size
+    angle = float(rng.uniform(*params["degrees"]))
+    max_dx, max_dy = params["translate"][0] * width, params["translate"][1] * height
+    translate = [int(round(rng.uniform(-max_dx, max_dx))), int(round(rng.uniform(-max_dy, max_dy)))]
+    scale = float(rng.uniform(*params["scale"]))
+    shear = [float(rng.uniform(*params["shear"])), float(rng.uniform(*params["shear_y"]))]
+    return {"angle": round(angle, 4), "translate": translate, "scale": round(scale, 4),
+            "shear": [round(v, 4) for v in shear], **_warp_fields(params, size)}  # fmt: skip
+
+
+def _apply_affine(img, r):
+    matrix = inverse_affine_matrix(r["center"], r["angle"], r["translate"], r["scale"], r["shear"])
+    return affine(img, matrix, r["resample"], r["fill"])
+
+
+random_affine = register_op(Op(
+    "random_affine", "geometry",
+    {
+        "degrees": Range((-10.0, 10.0), low=-180.0, high=180.0, step=1.0, symmetric=True,
+                         help="rotation range in degrees, clockwise (d stands for (-d, d))"),
+        "translate": Floats((0.1, 0.1), length=2, low=0.0, high=1.0,
+                            help="largest shift as fractions of (width, height), either way"),
+        "scale": Range((0.9, 1.1), low=0.01, high=10.0, help="zoom factor range (1: no zoom)"),
+        "shear": Range((0.0, 0.0), low=-89.0, high=89.0, step=1.0, symmetric=True,
+                       help="x shear range in degrees (s stands for (-s, s))"),
+        "shear_y": Range((0.0, 0.0), low=-89.0, high=89.0, step=1.0, symmetric=True,
+                         help="y shear range in degrees (torchvision's 3rd and 4th shear values)"),
+        "center": CENTER_PARAM,
+        "resample": resample_param("nearest"),
+        "fill": fill_param(),
+        "p": probability(1.0, "an affine warp"),
+    },
+    draw=_draw_affine,
+    apply=_apply_affine,
+    help="rotate, shift, zoom and shear by random amounts, keeping the size",
+    equivalents={"torchvision": "RandomAffine", "albumentations": "Affine"},
+))  # fmt: skip
+
+
+def _draw_perspective(rng, params, size):
+    """torchvision's RandomPerspective draw: each corner moves inwards by a random amount."""
+    if not _gate(rng, params["p"]):
+        return None
+    height, width = size
+    bound_h = int(params["distortion_scale"] * (height // 2)) + 1
+    bound_w = int(params["distortion_scale"] * (width // 2)) + 1
+
+    def near(low_w, low_h):  # one corner, drawn x then y as torchvision does
+        x = int(rng.integers(0, bound_w)) if low_w else int(rng.integers(width - bound_w, width))
+        y = int(rng.integers(0, bound_h)) if low_h else int(rng.integers(height - bound_h, height))
+        return [x, y]
+
+    endpoints = [near(True, True), near(False, True), near(False, False), near(True, False)]
+    startpoints = [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]]
+    return {"startpoints": startpoints, "endpoints": endpoints,
+            "resample": params["resample"], "fill": list(params["fill"])}  # fmt: skip
+
+
+random_perspective = register_op(Op(
+    "random_perspective", "geometry",
+    {
+        "distortion_scale": Float(0.5, low=0.0, high=1.0,
+                                  help="how far the corners may move in, as a fraction of half the size"),
+        "resample": resample_param("bilinear"),
+        "fill": fill_param(),
+        "p": probability(0.5, "a perspective warp"),
+    },
+    draw=_draw_perspective,
+    apply=lambda img, r: perspective(
+        img, perspective_coefficients(r["startpoints"], r["endpoints"]), r["resample"], r["fill"]
+    ),
+    help="move the four corners inwards at random: a change of viewpoint",
+    equivalents={"torchvision": "RandomPerspective", "albumentations": "Perspective"},
 ))  # fmt: skip
