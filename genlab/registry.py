@@ -6,6 +6,7 @@ genlab's built-ins, plus any the user registers in their own process.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,7 @@ class StageInfo:
 
 
 _REGISTRY: dict[str, StageInfo] = {}
+_SHADOWED: dict[str, StageInfo] = {}  # built-ins replaced by a user's stage of the same name
 
 
 def register(
@@ -73,7 +75,16 @@ def register(
     if name in _REGISTRY and not replace and _REGISTRY[name].factory is not factory:
         existing = _REGISTRY[name].factory
         same_code = getattr(existing, "__qualname__", None) == getattr(factory, "__qualname__", 0)
-        if not same_code:  # re-running a notebook cell re-registers the same function
+        if _is_builtin(existing) and not _is_builtin(factory):
+            # A name genlab took after the user's code was written (0.2 added ops such as
+            # "invert"): the user's stage wins, so their code and saved specs keep working.
+            warnings.warn(
+                f"your stage {name!r} replaces genlab's built-in stage of that name in the "
+                f"registry (specs naming {name!r} get yours); rename it to use both",
+                stacklevel=2,
+            )
+            _SHADOWED[name] = _REGISTRY[name]
+        elif not same_code:  # re-running a notebook cell re-registers the same function
             raise ValueError(f"a stage named {name!r} is already registered; pass replace=True")
     summary = help or next(iter((factory.__doc__ or "").strip().splitlines()), "")
     info = StageInfo(name, factory, dict(params or {}), summary, kind, streamed)
@@ -81,9 +92,15 @@ def register(
     return info
 
 
+def _is_builtin(factory: Any) -> bool:
+    return str(getattr(factory, "__module__", "")).startswith("genlab.")
+
+
 def unregister(name: str) -> None:
-    """Remove a user-registered stage (mostly for tests)."""
+    """Remove a user-registered stage (mostly for tests); a built-in it replaced comes back."""
     _REGISTRY.pop(name, None)
+    if name in _SHADOWED:
+        _REGISTRY[name] = _SHADOWED.pop(name)
 
 
 def get(name: str) -> StageInfo:

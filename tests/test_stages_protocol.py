@@ -214,3 +214,22 @@ def test_trace_stage_prints_and_passes_through(capsys):
     out = list(GeneratorPipeline(pairs(1), genlab.trace(label="here")))
     assert out[0][0].shape == (3, 2, 2, 3)
     assert "[here] epoch 0 batch 0: x (3, 2, 2, 3) uint8" in capsys.readouterr().err
+
+
+def test_a_users_stage_named_like_a_newer_builtin_op_wins_with_a_warning():
+    # 0.1 users registered their own "invert"; 0.2 added a built-in op of that name
+    def invert():
+        while True:
+            x, y = yield
+            yield 255 - x, y
+
+    with pytest.warns(UserWarning, match="your stage 'invert' replaces genlab's built-in"):
+        genlab.register("invert", invert)
+    try:
+        assert genlab.registry.get("invert").factory is invert
+        x = np.full((1, 2, 2, 3), 10, np.uint8)
+        out = next(GeneratorPipeline(iter([(x, np.eye(1))]), genlab.registry.get("invert").factory()))
+        assert int(out[0][0, 0, 0, 0]) == 245
+    finally:
+        genlab.registry.unregister("invert")
+    assert genlab.registry.get("invert").factory is genlab.transforms.get_op("invert")

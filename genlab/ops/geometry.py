@@ -14,13 +14,14 @@ from PIL import Image
 
 __all__ = [
     "RESAMPLE",
-    "transpose",
     "flip",
     "quarter_turns",
     "crop_resize",
     "crop_or_pad",
     "inverse_affine_matrix",
     "affine",
+    "affine_by",
+    "rotate",
     "perspective_coefficients",
     "perspective",
 ]
@@ -37,28 +38,42 @@ def _pil(img: np.ndarray) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(img))
 
 
-def transpose(img: np.ndarray, method: Image.Transpose) -> np.ndarray:
-    """Flip or turn through Pillow's transpose.
+def _per_channel(img: np.ndarray, view) -> np.ndarray:
+    """A new image holding ``view(plane)`` of every channel plane (a reversed or turned view).
 
-    Pillow copies a 224x224 RGB image ~2.5x faster than NumPy copies a reversed or rotated
-    view of it (3-byte pixels defeat NumPy's strided copy loops).
+    NumPy copies a reversed or turned view of a whole ``H x W x 3`` image slowly (3-byte
+    pixels defeat its strided loops: ~450 us at 224 px); plane by plane the copies are 1-byte
+    strided loops, faster than Pillow's round trip (fromarray, transpose, asarray): about
+    95 against 150 us for a mirror, 70 against 120-170 us for a quarter turn, at 224 px.
     """
-    return np.asarray(_pil(img).transpose(method))
+    first = view(img[..., 0])
+    out = np.empty((*first.shape, img.shape[2]), dtype=img.dtype)
+    for c in range(img.shape[2]):
+        out[..., c] = view(img[..., c])
+    return out
 
 
 def flip(img: np.ndarray, horizontal: bool = True) -> np.ndarray:
-    """Mirror left-right (``horizontal``) or top-bottom."""
-    method = Image.Transpose.FLIP_LEFT_RIGHT if horizontal else Image.Transpose.FLIP_TOP_BOTTOM
-    return transpose(img, method)
+    """Mirror left-right (``horizontal``) or top-bottom.
 
-
-_QUARTER_TURNS = {1: Image.Transpose.ROTATE_90, 2: Image.Transpose.ROTATE_180, 3: Image.Transpose.ROTATE_270}
+    >>> img = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    >>> bool((flip(img) == img[:, ::-1]).all()), bool((flip(img, False) == img[::-1]).all())
+    (True, True)
+    """
+    if horizontal:
+        return _per_channel(img, lambda plane: plane[:, ::-1])
+    return np.ascontiguousarray(img[::-1])  # whole rows: copied at memcpy speed
 
 
 def quarter_turns(img: np.ndarray, k: int) -> np.ndarray:
-    """Rotate counter-clockwise by ``k`` quarter turns."""
+    """Rotate counter-clockwise by ``k`` quarter turns.
+
+    >>> img = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    >>> bool((quarter_turns(img, 1) == np.rot90(img)).all()), quarter_turns(img, 3).shape
+    (True, (3, 2, 3))
+    """
     k %= 4
-    return img if k == 0 else transpose(img, _QUARTER_TURNS[k])
+    return img if k == 0 else _per_channel(img, lambda plane: np.rot90(plane, k))
 
 
 def crop_resize(
@@ -152,6 +167,39 @@ def affine(
 ) -> np.ndarray:
     """Warp by the inverse affine ``matrix`` (output -> input pixels); uncovered pixels are ``fill``."""
     return _warp(img, Image.Transform.AFFINE, matrix, resample, fill)
+
+
+def affine_by(
+    img: np.ndarray,
+    angle: float = 0.0,
+    translate: Sequence[float] = (0.0, 0.0),
+    scale: float = 1.0,
+    shear: Sequence[float] = (0.0, 0.0),
+    center: Sequence[float] | None = None,
+    resample: str = "nearest",
+    fill: Sequence[float] = (0, 0, 0),
+) -> np.ndarray:
+    """torchvision's ``affine(img, angle, translate, scale, shear)``, same size out.
+
+    ``center`` is the ``(x, y)`` pixel the image turns and shears about (default: the
+    middle, ``(width / 2, height / 2)``).
+
+    >>> img = np.zeros((3, 3, 3), np.uint8); img[1, 1] = 200
+    >>> int(affine_by(img, translate=(1, 0))[1, 2, 0])
+    200
+    """
+    height, width = img.shape[:2]
+    if center is None:
+        center = (width * 0.5, height * 0.5)
+    return affine(img, inverse_affine_matrix(center, angle, translate, scale, shear), resample, fill)
+
+
+def rotate(
+    img: np.ndarray, angle: float, resample: str = "nearest", fill: Sequence[float] = (0, 0, 0)
+) -> np.ndarray:
+    """Turn ``angle`` degrees counter-clockwise about the middle, keeping the size."""
+    colour = tuple(int(v) for v in np.clip(np.rint(fill), 0, 255))
+    return np.asarray(_pil(img).rotate(angle, RESAMPLE[resample], fillcolor=colour))
 
 
 def perspective_coefficients(
