@@ -38,6 +38,11 @@ STRONGER: dict[str, dict[str, Any]] = {
     "gaussian_blur": {"kernel_size": (15, 15), "sigma": (2.0, 5.0)},
     "jpeg": {"quality": (5, 20)},
     "gaussian_noise": {"sigma": 0.25},
+    "rand_augment": {"num_ops": 3, "magnitude": 20},
+    "auto_augment": {"policy": "svhn"},  # another learned policy (a policy has no strength knob)
+    "trivial_augment_wide": {"fill": (128.0, 128.0, 128.0)},  # ditto: uncovered pixels shown grey
+    "mixup": {"alpha": 8.0},  # lam near 0.5: even blends
+    "cutmix": {"alpha": 8.0},  # boxes near half the image
     # the one-stage augment of genlab 0.1
     "augment-rotation": {"rotation_degrees": 45.0},
     "augment-crop": {"crop_scale": 0.15},
@@ -301,7 +306,9 @@ def index_page(all_entries: list[Entry]) -> str:
         f"under {DRAWS} draws (seed {SEED}, draw *i* uses `numpy.random.default_rng([{SEED}, i])`): once at the op's "
         "declared defaults and once at a stronger setting. The title of each picture is what the op drew "
         "for it (the record that `batch.info.applied` keeps and replay applies). The parameter tables are "
-        "generated from the ops' declarations, the same ones the lab makes its controls from. Every op is a "
+        "generated from the ops' declarations, the same ones the lab makes its controls from. A batch-mixing "
+        "op is shown on a batch of the photo and its mirror image, alternating (labels 0 and 1); its titles "
+        "say how much of each sample was kept (`lam`) and which sample it was mixed with. Every op is a "
         "stage of its own (see {mod}`genlab.transforms`); the last rows are the ops of the one-stage "
         "{func}`genlab.augment` of genlab 0.1, switched on by its probability parameters.\n\n"
         + "\n".join(rows)
