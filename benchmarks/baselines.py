@@ -11,6 +11,12 @@ whole set once and returns how many images reached the consumer.
   normalize in a loop, one process.
 - ``dataloader``: ``torch.utils.data.DataLoader(num_workers=2)`` over a
   ``Dataset`` doing the same work as ``one_process``.
+- ``dataloader_v2``: the usual PyTorch choice, ``DataLoader(num_workers=2)`` over
+  Pillow-opened images with ``torchvision.transforms.v2`` (Resize, RandomHorizontalFlip,
+  ToImage, ToDtype(float32, scale=True), Normalize): the same work.
+- ``bare_scaled``: libjpeg-turbo's scaled decode alone (simplejpeg at the smallest M/8
+  scale keeping 224x224), one process: this machine's limit for getting the pixels.
+- ``bare_scaled_resize``: the same plus one Pillow bilinear resize to 224x224.
 - ``ceiling``: a bare 2-process pool doing only decode + resize, returning
   nothing: no pipeline can beat it on the same cores.
 - ``eager``: load the whole set into one float32 array first, the way the
@@ -136,7 +142,8 @@ def one_process(items, batch_size):
     return n
 
 
-def dataloader(items, batch_size, num_workers=2):
+def _run_loader(load, items, batch_size, num_workers):
+    """Consume a shuffled ``DataLoader(num_workers)`` over ``load(path) -> image`` once."""
     import torch
     from torch.utils.data import DataLoader, Dataset
 
@@ -149,7 +156,7 @@ def dataloader(items, batch_size, num_workers=2):
 
         def __getitem__(self, i):
             path, label = self.items[i]
-            return load_normalized(path, bool(np.random.random() < 0.5)), label
+            return load(path), label
 
     torch.manual_seed(0)
     loader = DataLoader(
@@ -159,6 +166,54 @@ def dataloader(items, batch_size, num_workers=2):
     for x, _y in loader:
         n += len(x)
     return n
+
+
+def dataloader(items, batch_size, num_workers=2):
+    def load(path):
+        return load_normalized(path, bool(np.random.random() < 0.5))
+
+    return _run_loader(load, items, batch_size, num_workers)
+
+
+def dataloader_v2(items, batch_size, num_workers=2):
+    import torch
+    from torchvision.transforms import v2
+
+    transform = v2.Compose([
+        v2.Resize(TARGET[::-1], interpolation=v2.InterpolationMode.BILINEAR, antialias=True),
+        v2.RandomHorizontalFlip(),
+        v2.ToImage(),
+        v2.ToDtype(torch.float32, scale=True),
+        v2.Normalize(mean=(NORM_MEAN / 255).tolist(), std=(NORM_STD / 255).tolist()),
+    ])  # fmt: skip
+
+    def load(path):
+        with Image.open(path) as img:
+            return transform(img.convert("RGB"))
+
+    return _run_loader(load, items, batch_size, num_workers)
+
+
+# --- the bare scaled decode: libjpeg-turbo alone, one process -------------------------------
+
+
+def bare_scaled(items, batch_size):
+    import simplejpeg
+
+    for path, _ in items:
+        with open(path, "rb") as f:
+            simplejpeg.decode_jpeg(f.read(), min_width=TARGET[0], min_height=TARGET[1])
+    return len(items)
+
+
+def bare_scaled_resize(items, batch_size):
+    import simplejpeg
+
+    for path, _ in items:
+        with open(path, "rb") as f:
+            arr = simplejpeg.decode_jpeg(f.read(), min_width=TARGET[0], min_height=TARGET[1])
+        Image.fromarray(arr).resize(TARGET, Image.BILINEAR)
+    return len(items)
 
 
 # --- the ceiling and the eager load -----------------------------------------------------------
@@ -191,6 +246,9 @@ ROWS = {
     "post_style": post_style,
     "one_process": one_process,
     "dataloader": dataloader,
+    "dataloader_v2": dataloader_v2,
+    "bare_scaled": bare_scaled,
+    "bare_scaled_resize": bare_scaled_resize,
     "ceiling": ceiling,
     "eager": eager,
 }

@@ -1,6 +1,6 @@
 """Measure genlab against what users would pick instead, side by side, in one run.
 
-    python benchmarks/run.py            # 1,000 and 10,000 images, ~10 minutes on 2 cores
+    python benchmarks/run.py            # 2,000 and 10,000 images, ~15 minutes on 2 cores
     python benchmarks/run.py --quick    # smoke run: 200 images, a few seconds a row
     python benchmarks/run.py --repeat 3 # each row 3 times, interleaved, fastest kept
 
@@ -42,16 +42,24 @@ ROWS = {
     "genlab_w0_post": ("genlab, 0 workers, post's settings", 0, "genlab_rows"),
     "post_style": ("post-style GeneratorPipeline (1 process)", 0, "baselines"),
     "genlab_w0": ("genlab, 0 workers", 0, "genlab_rows"),
+    "genlab_w0_pillow": ("genlab, 0 workers, decoder='pillow'", 0, "genlab_rows"),
     "one_process": ("Pillow loop, 1 process", 0, "baselines"),
-    "genlab_w2": ("genlab, 2 workers", 2, "genlab_rows"),
-    "genlab_w2_pipe": ("genlab, 2 workers, batches pickled through pipes", 2, "genlab_rows"),
-    "dataloader": ("torch DataLoader, 2 workers", 2, "baselines"),
-    "ceiling": ("ceiling: bare pool, decode+resize only", 2, "baselines"),
+    "genlab_w2": ("genlab, 2 workers (default kind)", 2, "genlab_rows"),
+    "genlab_w2_thread": ("genlab, 2 worker threads", 2, "genlab_rows"),
+    "genlab_w2_process": ("genlab, 2 worker processes", 2, "genlab_rows"),
+    "genlab_w2_pillow": ("genlab, 2 workers, decoder='pillow'", 2, "genlab_rows"),
+    "genlab_w2_pipe": ("genlab, 2 worker processes, batches pickled through pipes", 2, "genlab_rows"),
+    "dataloader": ("torch DataLoader, 2 workers, Pillow + NumPy", 2, "baselines"),
+    "dataloader_v2": ("torch DataLoader, 2 workers, torchvision.transforms.v2", 2, "baselines"),
+    "ceiling": ("ceiling: bare Pillow pool, decode+resize only", 2, "baselines"),
+    "bare_scaled": ("bare libjpeg-turbo scaled decode, 1 process", 0, "baselines"),
+    "bare_scaled_resize": ("bare scaled decode + Pillow resize, 1 process", 0, "baselines"),
     "eager": ("eager float32 load, then batches", 0, "baselines"),
 }
 DRAFT_ROWS = {
-    "draft_on": "genlab decode, JPEG draft on",
-    "draft_off": "genlab decode, JPEG draft off (full decode)",
+    "turbo": "genlab decode, decoder='turbo' (DCT-scaled)",
+    "draft_on": "genlab decode, Pillow, JPEG draft on",
+    "draft_off": "genlab decode, Pillow, full decode",
 }
 
 
@@ -83,8 +91,9 @@ def run_row(name: str, root: str, batch_size: int) -> dict:
     module_name = ROWS[name][2] if name in ROWS else "genlab_rows"
     try:
         module = importlib.import_module(module_name)
-        if module_name == "baselines" and name == "dataloader":
+        if module_name == "baselines" and name.startswith("dataloader"):
             import torch  # noqa: F401
+            import torchvision  # noqa: F401
     except ImportError as e:
         return {
             "skip": f"skipped: {e} (pip install torch==2.13.0)"
@@ -205,67 +214,64 @@ def targets(
     def ratio(a: float | None, b: float | None) -> float | None:
         return a / b if a and b else None
 
-    lines = []
+    from genlab.pipeline import RUN_PARAMS
+
+    # genlab's 2-worker row: the "default kind" row if it ran, else the row of the default kind
+    default_kind = f"genlab_w2_{RUN_PARAMS['worker_kind'].default}"
+    w2 = "genlab_w2" if any(r.row == "genlab_w2" and r.images for r in results) else default_kind
+    lines = [f"- genlab's 2-worker figures below are the row {ROWS[w2][0]!r}"]
     for n in sorted({smallest, largest}):
-        lines.append(
-            check(
-                f"genlab 2 workers / ceiling, {n:,} images",
-                ratio(rate("genlab_w2", n), rate("ceiling", n)),
-                0.85,
-                True,
-                "same cores, decode+resize+flip+normalize vs decode+resize only",
-            )
-        )
-        lines.append(
-            check(
-                f"genlab 2 workers / DataLoader 2 workers, {n:,} images",
-                ratio(rate("genlab_w2", n), rate("dataloader", n)),
-                1.2,
-                True,
-                "same work",
-            )
-        )
-        lines.append(
-            check(
-                f"genlab 0 workers / post-style pipeline, {n:,} images",
-                ratio(rate("genlab_w0_post", n), rate("post_style", n)),
-                1.3,
-                True,
-                "post's settings",
-            )
-        )
-    on, off = draft.get("draft_on"), draft.get("draft_off")
-    lines.append(
-        check(
-            "draft / full decode, 1024x768 -> 224",
-            ratio(on.rate if on else None, off.rate if off else None),
-            2.5,
-            True,
-            "one process",
-        )
-    )
-    g_small, g_large = by.get(("genlab_w2", smallest)), by.get(("genlab_w2", largest))
+        lines.append(check(
+            f"genlab 2 workers / Pillow ceiling, {n:,} images",
+            ratio(rate(w2, n), rate("ceiling", n)), 1.3, True,
+            "same cores; decode+resize+flip+normalize vs bare decode+resize",
+        ))  # fmt: skip
+        lines.append(check(
+            f"genlab 2 workers / DataLoader(2) with torchvision v2, {n:,} images",
+            ratio(rate(w2, n), rate("dataloader_v2", n)), 2.0, True, "same work",
+        ))  # fmt: skip
+        lines.append(check(
+            f"genlab 0 workers / plain Pillow loop, {n:,} images",
+            ratio(rate("genlab_w0", n), rate("one_process", n)), 1.8, True, "1 process, same work",
+        ))  # fmt: skip
+        lines.append(check(
+            f"genlab 0 workers, post's settings / post-style pipeline, {n:,} images",
+            ratio(rate("genlab_w0_post", n), rate("post_style", n)), 1.3, True, "post's settings",
+        ))  # fmt: skip
+        bare = by.get(("bare_scaled", n))
+        for row in ("genlab_w0", w2):
+            r = by.get((row, n))
+            if r and r.images and bare and bare.images:
+                mine, limit = r.cpu_seconds / r.images * 1e3, bare.cpu_seconds / bare.images * 1e3
+                lines.append(
+                    f"- {ROWS[row][0]}, {n:,} images: {mine:.2f} CPU ms/image, "
+                    f"{mine / limit:.2f}x the bare scaled decode ({limit:.2f} ms): "
+                    f"{mine - limit:.2f} ms/image left above this machine's limit"
+                )
+    on, off, fast = draft.get("draft_on"), draft.get("draft_off"), draft.get("turbo")
+    lines.append(check(
+        "turbo / Pillow full decode, 1024x768 -> 224",
+        ratio(fast.rate if fast and fast.images else None, off.rate if off and off.images else None),
+        3.0, True, "one process",
+    ))  # fmt: skip
+    lines.append(check(
+        "Pillow draft / Pillow full decode, 1024x768 -> 224",
+        ratio(on.rate if on and on.images else None, off.rate if off and off.images else None),
+        2.5, True, "one process (0.1's target)",
+    ))  # fmt: skip
+    g_small, g_large = by.get((w2, smallest)), by.get((w2, largest))
     if g_small and g_large and g_small.images and g_large.images and smallest != largest:
-        lines.append(
-            check(
-                f"genlab 2 workers peak PSS {largest:,} / {smallest:,} images",
-                g_large.peak_pss / g_small.peak_pss,
-                1.10,
-                False,
-                "flat memory",
-            )
-        )
-    dl = by.get(("dataloader", largest))
-    if g_large and dl and g_large.images and dl.images:
-        lines.append(
-            check(
-                f"genlab 2 workers / DataLoader peak PSS, {largest:,} images",
-                g_large.peak_pss / dl.peak_pss,
-                1.0,
-                False,
-                "below the DataLoader's",
-            )
-        )
+        lines.append(check(
+            f"genlab 2 workers peak PSS {largest:,} / {smallest:,} images",
+            g_large.peak_pss / g_small.peak_pss, 1.10, False, "flat memory",
+        ))  # fmt: skip
+    for row in ("dataloader_v2", "dataloader"):
+        dl = by.get((row, largest))
+        if g_large and dl and g_large.images and dl.images:
+            lines.append(check(
+                f"genlab 2 workers / {ROWS[row][0]} peak PSS, {largest:,} images",
+                g_large.peak_pss / dl.peak_pss, 1.0, False, "below the DataLoader's",
+            ))  # fmt: skip
     return lines
 
 
@@ -275,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="smoke run: 200 images, 40 for the draft rows"
     )
     parser.add_argument(
-        "--sizes", default="1000,10000", help="comma-separated set sizes (multiples of 10)"
+        "--sizes", default="2000,10000", help="comma-separated set sizes (multiples of 10)"
     )
     parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated rows to run")
     parser.add_argument("--batch-size", type=int, default=32)
@@ -389,10 +395,12 @@ def main(argv: list[str] | None = None) -> int:
     report = [
         *table_lines(results, ceilings),
         "",
-        "| decoding 1024x768 JPEG -> 224x224, 1 process | images | images/s |",
-        "|---|---:|---:|",
+        "| decoding 1024x768 JPEG -> 224x224, 1 process | images | images/s | CPU ms/image |",
+        "|---|---:|---:|---:|",
         *(
-            f"| {DRAFT_ROWS[row]} | {draft_images:,} | {fmt_rate(r) if r.images else r.note} |"
+            f"| {DRAFT_ROWS[row]} | {draft_images:,} | {fmt_rate(r) if r.images else r.note} | "
+            f"{r.cpu_seconds / r.images * 1e3:.2f} |" if r.images else
+            f"| {DRAFT_ROWS[row]} | {draft_images:,} | {r.note} | - |"
             for row, r in draft.items()
         ),
         "",

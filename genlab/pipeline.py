@@ -16,7 +16,7 @@ from typing import Any
 
 from . import registry
 from .batch import Batch
-from .params import Int, validate_params
+from .params import Choice, Int, validate_params
 from .report import RunReport
 from .sources.kinds import source_kind as _source_kind
 from .stages.protocol import GeneratorPipeline
@@ -74,7 +74,11 @@ def _default_stages() -> list[StageConfig]:
 DEFAULT_STAGES = ("read_images", "augment", "rescale_images", "shuffle_samples")
 
 RUN_PARAMS = {
-    "num_workers": Int(0, low=0, high=256, help="worker processes (0 = in this process)"),
+    "num_workers": Int(0, low=0, high=256, help="workers making batches (0 = none, all in the loop)"),
+    "worker_kind": Choice(
+        "thread", choices=("thread", "process"),
+        help="workers are threads of this process or forked processes (same batches either way)",
+    ),
     "prefetch": Int(2, low=1, high=64, help="batches each worker may hold ready"),
     "shard_count": Int(1, low=1, high=2**31, help="the epoch's batches are split into this many shards"),
 }
@@ -139,6 +143,7 @@ class Pipeline:
         augment_seed: int = 0,
         index: Any = None,
         source_kind: str = "dataset",
+        worker_kind: str = RUN_PARAMS["worker_kind"].default,
     ):
         self._kind = _source_kind(source_kind)
         self.source = self._kind.validate(dict(source))
@@ -149,9 +154,11 @@ class Pipeline:
         )
         if not (isinstance(shard, (tuple, list)) and len(shard) == 2):
             raise ValueError(f"pipeline: parameter 'shard' must be an (index, count) pair, got {shard!r}")
-        given = {"num_workers": num_workers, "prefetch": prefetch, "shard_count": shard[1]}
+        given = {"num_workers": num_workers, "prefetch": prefetch, "shard_count": shard[1],
+                 "worker_kind": worker_kind}  # fmt: skip
         run = validate_params("pipeline", RUN_PARAMS, given)
         self.num_workers, self.prefetch, self.shard_count = run["num_workers"], run["prefetch"], run["shard_count"]
+        self.worker_kind = run["worker_kind"]
         self.shard_index = Int(0, low=0, high=self.shard_count - 1).validate(
             shard[0], stage="pipeline", name="shard_index"
         )
@@ -172,12 +179,13 @@ class Pipeline:
         num_workers: int = 0,
         prefetch: int = 2,
         augment_seed: int = 0,
+        worker_kind: str = RUN_PARAMS["worker_kind"].default,
     ) -> Pipeline:
         """A pipeline over a class-folder dataset; ``stages=None`` gives the post's chain."""
         source = {"root": str(root), "batch_size": batch_size, "shuffle": shuffle, "drop_last": drop_last}
         return cls(
             source, stages, seed=seed, num_workers=num_workers, prefetch=prefetch,
-            augment_seed=augment_seed,
+            augment_seed=augment_seed, worker_kind=worker_kind,
         )  # fmt: skip
 
     @classmethod
@@ -199,6 +207,7 @@ class Pipeline:
         prefetch: int = 2,
         retry: dict | None = None,
         augment_seed: int = 0,
+        worker_kind: str = RUN_PARAMS["worker_kind"].default,
     ) -> Pipeline:
         """A pipeline over a table of image paths and labels (Keras' ``flow_from_dataframe``).
 
@@ -219,7 +228,7 @@ class Pipeline:
         }  # fmt: skip
         return cls(
             source, stages, seed=seed, num_workers=num_workers, prefetch=prefetch,
-            augment_seed=augment_seed, source_kind="table",
+            augment_seed=augment_seed, source_kind="table", worker_kind=worker_kind,
         )  # fmt: skip
 
     @classmethod
@@ -240,6 +249,7 @@ class Pipeline:
         prefetch: int = 2,
         retry: dict | None = None,
         augment_seed: int = 0,
+        worker_kind: str = RUN_PARAMS["worker_kind"].default,
     ) -> Pipeline:
         """A pipeline streaming WebDataset tar shards: ``"s3://b/train-{000000..000099}.tar"``,
         a list of URLs or a folder, read over fsspec with the retry policy of remote roots.
@@ -255,7 +265,7 @@ class Pipeline:
         }  # fmt: skip
         return cls(
             source, stages, seed=seed, num_workers=num_workers, prefetch=prefetch,
-            augment_seed=augment_seed, source_kind="shards",
+            augment_seed=augment_seed, source_kind="shards", worker_kind=worker_kind,
         )  # fmt: skip
 
     # -- the dataset ---------------------------------------------------------------------

@@ -7,8 +7,11 @@ A spec is a plain dict::
      "source": {"name": "dataset", "params": {"root": "...", "batch_size": 32, ...}},
                  # or {"name": "table", ...} / {"name": "shards", ...}; "retry" only when set
      "stages": [{"name": "read_images", "enabled": true, "params": {...}}, ...],
-     "run": {"num_workers": 0, "prefetch": 2, "shard": [0, 1]},
+     "run": {"num_workers": 0, "worker_kind": "thread", "prefetch": 2, "shard": [0, 1]},
      "manifest": {...}}       # optional: the dataset listing, so a run need not list again
+
+Older specs are upgraded on load by :func:`migrate`, one function per version step, so a
+spec saved by genlab 0.1 (schema 1) rebuilds the pipeline it described, with the same batches.
 
 Loading a spec never executes code from it: stages are looked up in the registry by name,
 and every parameter is checked against its declaration. Whatever is wrong is a
@@ -35,6 +38,7 @@ __all__ = [
     "pipeline_from_spec",
     "save",
     "load",
+    "migrate",
     "to_python",
     "python_expression",
 ]
@@ -45,7 +49,7 @@ _TOP_KEYS = {
     "format", "schema_version", "genlab_version", "seed", "augment_seed", "source", "stages",
     "run", "manifest",
 }  # fmt: skip
-_RUN_KEYS = {"num_workers", "prefetch", "shard"}
+_RUN_KEYS = {"num_workers", "worker_kind", "prefetch", "shard"}
 
 
 def _jsonable(value: Any) -> Any:
@@ -71,6 +75,7 @@ def pipeline_to_spec(pipeline, *, manifest: bool = False) -> dict:
         ],
         "run": {
             "num_workers": pipeline.num_workers,
+            "worker_kind": pipeline.worker_kind,
             "prefetch": pipeline.prefetch,
             "shard": [pipeline.shard_index, pipeline.shard_count],
         },
@@ -91,8 +96,16 @@ def _require(condition: bool, message: str) -> None:
 
 
 def _v1_to_v2(spec: dict) -> dict:
-    """Schema 2 (genlab 0.2) added ``augment_seed`` (0 keeps 0.1's draws)."""
-    return {**spec, "schema_version": 2, "augment_seed": 0}
+    """Schema 2 (genlab 0.2): ``read_images`` gained ``decoder`` (default "turbo") where 0.1
+    decoded with Pillow, and the pipeline gained ``augment_seed`` (0 keeps 0.1's draws)."""
+    upgraded = []
+    for item in spec.get("stages", []) if isinstance(spec.get("stages"), list) else []:
+        params = item.get("params", {}) if isinstance(item, dict) else None
+        if isinstance(params, dict) and item.get("name") == "read_images" and "decoder" not in params:
+            item = {**item, "params": {**params, "decoder": "pillow"}}
+        upgraded.append(item)
+    stages = {"stages": upgraded} if isinstance(spec.get("stages"), list) else {}
+    return {**spec, **stages, "schema_version": 2, "augment_seed": 0}
 
 
 #: ``MIGRATIONS[v]`` turns a schema ``v`` spec into a schema ``v + 1`` spec.
@@ -122,7 +135,7 @@ def migrate(spec: dict) -> dict:
 
 def pipeline_from_spec(spec: dict, *, index=None):
     """Rebuild a :class:`~genlab.pipeline.Pipeline` from a spec, checking everything in it."""
-    from .pipeline import Pipeline, StageConfig
+    from .pipeline import RUN_PARAMS, Pipeline, StageConfig
 
     spec = migrate(spec)
     unknown = sorted(set(spec) - _TOP_KEYS)
@@ -166,6 +179,7 @@ def pipeline_from_spec(spec: dict, *, index=None):
         augment_seed=spec.get("augment_seed", 0),
         num_workers=run.get("num_workers", 0), prefetch=run.get("prefetch", 2),
         shard=tuple(shard), source_kind=source["name"],
+        worker_kind=run.get("worker_kind", RUN_PARAMS["worker_kind"].default),
     )  # fmt: skip
 
 
@@ -189,6 +203,8 @@ def load(path: str | os.PathLike):
 
 def python_expression(pipeline, prefix: str = "") -> str:
     """The Python call that builds ``pipeline`` (its repr, and the body of :func:`to_python`)."""
+    from .pipeline import RUN_PARAMS
+
     s = pipeline.source
     kind = pipeline._kind
     lines = [f"{prefix}Pipeline.{kind.method}(", f"    {s[kind.positional]!r},", f"    batch_size={s['batch_size']},"]
@@ -205,6 +221,8 @@ def python_expression(pipeline, prefix: str = "") -> str:
             lines.append(f"    {name}={value!r},")
     if pipeline.num_workers:
         lines.append(f"    num_workers={pipeline.num_workers},")
+    if pipeline.worker_kind != RUN_PARAMS["worker_kind"].default:
+        lines.append(f"    worker_kind={pipeline.worker_kind!r},")
     if pipeline.prefetch != 2:
         lines.append(f"    prefetch={pipeline.prefetch},")
     lines.append("    stages=[")

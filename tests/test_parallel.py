@@ -32,6 +32,8 @@ REPO = Path(genlab.__file__).resolve().parent.parent
 
 
 def small_pipeline(root, num_workers=0, batch_size=8, **kw) -> Pipeline:
+    """A pipeline with worker processes (this module tests them; threads: test_read_decoders.py)."""
+    kw.setdefault("worker_kind", "process")
     return Pipeline.from_folder(root, batch_size=batch_size, seed=3, stages=kw.pop("stages", SMALL),
                                 num_workers=num_workers, **kw)  # fmt: skip
 
@@ -291,7 +293,7 @@ def test_timeout_raises_and_stops_workers(digits_root):
 def test_keyboard_interrupt_stops_consumer_and_workers(digits_root, tmp_path):
     proc = run_script(tmp_path, f"""
         import os, time, psutil, genlab
-        p = genlab.Pipeline.from_folder({str(digits_root)!r}, batch_size=2, num_workers=2,
+        p = genlab.Pipeline.from_folder({str(digits_root)!r}, batch_size=2, num_workers=2, worker_kind='process',
                                         stages=[("read_images", {{"target_size": (32, 32)}})])
         try:
             for i, batch in enumerate(p):
@@ -312,7 +314,7 @@ def test_keyboard_interrupt_stops_consumer_and_workers(digits_root, tmp_path):
 def test_workers_exit_when_the_consumer_process_is_killed(digits_root, tmp_path):
     proc = run_script(tmp_path, f"""
         import time, psutil, genlab
-        p = genlab.Pipeline.from_folder({str(digits_root)!r}, batch_size=2, num_workers=2,
+        p = genlab.Pipeline.from_folder({str(digits_root)!r}, batch_size=2, num_workers=2, worker_kind='process',
                                         stages=[("read_images", {{"target_size": (32, 32)}})])
         it = iter(p)
         next(it)
@@ -364,7 +366,7 @@ def test_a_stage_defined_in_main_runs_in_workers(digits_root, tmp_path):
         stages = [("read_images", {{"target_size": (16, 16)}}), ("invert", {{}})]
         sums = []
         for workers in (0, 2):
-            p = genlab.Pipeline.from_folder({str(digits_root)!r}, batch_size=8, num_workers=workers, stages=stages)
+            p = genlab.Pipeline.from_folder({str(digits_root)!r}, batch_size=8, num_workers=workers, worker_kind='process', stages=stages)
             sums.append([int(x.sum()) for x, y in p])
         print("same" if sums[0] == sums[1] else f"different {{sums}}")
     """)  # fmt: skip
@@ -400,7 +402,7 @@ def test_workers_run_a_stage_defined_in_a_notebook_cell(digits_root, tmp_path, m
         "@stage\ndef darken(batch):\n    return batch.replace(x=batch.x // 2)",
         f"stages = [('read_images', {{'target_size': (16, 16)}}), ('darken', {{}})]\n"
         f"runs = {{w: [x.tobytes() for x, y in genlab.Pipeline.from_folder({str(digits_root)!r}, "
-        f"batch_size=8, num_workers=w, stages=stages)] for w in (0, 2)}}\n"
+        f"batch_size=8, num_workers=w, worker_kind='process', stages=stages)] for w in (0, 2)}}\n"
         "assert runs[0] == runs[2] and len(runs[2]) == 8\nprint('workers ok')",
     ]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])

@@ -40,6 +40,7 @@ __all__ = [
     "ImageReadError",
     "ImageSource",
     "check_decode_params",
+    "decode_crop",
     "decode_image",
     "image_size",
     "verify_image",
@@ -228,6 +229,7 @@ def decode_image(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     allow_truncated: bool = False,
     path: str | os.PathLike[str] | None = None,
+    decoder: str = "pillow",
 ) -> np.ndarray:
     """Read an image into a uint8 ``height x width x 3`` RGB array.
 
@@ -254,6 +256,10 @@ def decode_image(
         truncated data is an error, never silently padded.
     path : str or os.PathLike, optional
         Name used in error messages when ``source`` is bytes or a file object.
+    decoder : {"pillow", "turbo"}, optional
+        ``"turbo"`` decodes JPEGs with libjpeg-turbo at the smallest M/8 scale the output
+        needs (see :mod:`genlab.ops.jpeg`; with ``draft=False`` at full size), then resizes
+        with Pillow; every other file, and every JPEG it declines, goes through Pillow.
 
     Returns
     -------
@@ -281,6 +287,12 @@ def decode_image(
     """
     size = _checked_target_size(target_size, resize, resample, max_pixels)
     name = _describe(source, path)
+    if decoder == "turbo":
+        source, arr = _decode_turbo(source, name, size, resize, resample, draft, max_pixels)
+        if arr is not None:
+            return arr
+    elif decoder != "pillow":
+        raise ValueError(f"decoder must be one of ('turbo', 'pillow'), got {decoder!r}")
     with _PILLOW.hold(truncated=bool(allow_truncated), max_pixels=max_pixels):
         img = _open(source, name, max_pixels)
         try:
@@ -301,6 +313,181 @@ def decode_image(
         arr = _render(img, name, original_size, draft_box, orientation, size, resize, resample)
     arr.flags.writeable = False
     return arr
+
+
+def _decode_turbo(
+    source: ImageSource,
+    name: str | None,
+    size: tuple[int, int] | None,
+    resize: str,
+    resample: str,
+    draft: bool,
+    max_pixels: int | None,
+) -> tuple[ImageSource, np.ndarray | None]:
+    """The libjpeg-turbo path: ``(source, array)``, or ``(source, None)`` to decode with Pillow.
+
+    A path or file object is read here once; the bytes are handed back for Pillow to reuse.
+    """
+    from .jpeg import as_image, decode_turbo, jpeg_header
+
+    source = _as_bytes(source)
+    header = jpeg_header(source) if isinstance(source, (bytes, bytearray, memoryview)) else None
+    if header is None or not header.turbo_ready:
+        return source, None
+    if max_pixels is not None and header.width * header.height > max_pixels:
+        return source, None  # Pillow refuses it from the header, with its message
+    original_size = (header.width, header.height)
+    orientation = header.orientation
+    need = None
+    if draft and size is not None:
+        need = _draft_request(original_size, _raw_target(size, orientation), resize)
+    decoded = decode_turbo(source, header, need)
+    if decoded is None:
+        return source, None
+    box = (0.0, 0.0, float(decoded.shape[1]), float(decoded.shape[0]))
+    img = as_image(decoded)
+    arr = _render(img, name, original_size, box, orientation, size, resize, resample)
+    arr.flags.writeable = False
+    return source, arr
+
+
+def decode_crop(
+    source: ImageSource,
+    box: tuple[int, int, int, int],
+    size: tuple[int, int],
+    *,
+    resample: str = "bilinear",
+    decoder: str = "turbo",
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    allow_truncated: bool = False,
+    path: str | os.PathLike[str] | None = None,
+) -> np.ndarray:
+    """Decode the region ``box`` of an image, resized to ``size``: crop while decoding.
+
+    The result is that of decoding the whole image upright, cropping ``box`` and resizing
+    it to ``size`` with ``resample`` (what a random resized crop does after a full decode),
+    but with ``decoder="turbo"`` a JPEG is decoded at the smallest M/8 DCT scale at which
+    the box still has ``size`` pixels, so a large crop of a large photograph costs a small
+    decode. Pixels differ from the full-decode result by the DCT scale (measured in the
+    README); at scale 8/8 (small boxes) they are the same.
+
+    Parameters
+    ----------
+    source : bytes, str, os.PathLike or binary file object
+        The encoded image.
+    box : (int, int, int, int)
+        ``(top, left, height, width)`` in pixels of the full, upright image (torchvision's
+        order, as ``random_resized_crop`` records it); read the full size with
+        :func:`image_size`.
+    size : (int, int)
+        Output ``(width, height)``.
+    resample, max_pixels, allow_truncated, path
+        As in :func:`decode_image`.
+    decoder : {"turbo", "pillow"}, optional
+        ``"pillow"`` decodes the whole image with Pillow, then crops and resizes.
+
+    Returns
+    -------
+    numpy.ndarray
+        Read-only uint8 array of shape ``(size[1], size[0], 3)``.
+
+    Raises
+    ------
+    ValueError
+        For a bad parameter, or a box outside the image, naming it.
+    ImageReadError
+        As :func:`decode_image`.
+    """
+    out_size = _checked_target_size(size, "stretch", resample, max_pixels)
+    top, left, height, width = _checked_box(box)
+    name = _describe(source, path)
+    if decoder == "turbo":
+        source, arr = _crop_turbo(source, name, (top, left, height, width), out_size, resample,
+                                  max_pixels)  # fmt: skip
+        if arr is not None:
+            return arr
+    elif decoder != "pillow":
+        raise ValueError(f"decoder must be one of ('turbo', 'pillow'), got {decoder!r}")
+    full = decode_image(source, None, max_pixels=max_pixels, allow_truncated=allow_truncated,
+                        path=name, decoder="pillow")  # fmt: skip
+    _check_box_inside((top, left, height, width), full.shape[1::-1], name)
+    return _resize_box(Image.fromarray(full), (left, top, left + width, top + height), out_size,
+                       resample)  # fmt: skip
+
+
+def _checked_box(box: object) -> tuple[int, int, int, int]:
+    try:
+        top, left, height, width = box  # type: ignore[misc]
+    except (TypeError, ValueError):
+        top = None
+    values = (top, left, height, width) if top is not None else ()
+    if not (values and all(_is_int(v) for v in values) and top >= 0 and left >= 0
+            and height > 0 and width > 0):  # fmt: skip
+        raise ValueError(f"box must be (top, left, height, width) ints inside the image, got {box!r}")
+    return int(top), int(left), int(height), int(width)
+
+
+def _check_box_inside(box: tuple[int, int, int, int], full: tuple[int, int], name: str | None) -> None:
+    top, left, height, width = box
+    if left + width > full[0] or top + height > full[1]:
+        raise ValueError(
+            f"box (top={top}, left={left}, height={height}, width={width}) is outside the "
+            f"{full[0]}x{full[1]} image {name!r}"
+        )
+
+
+def _resize_box(img: Image.Image, box, size: tuple[int, int], resample: str) -> np.ndarray:
+    img = img.resize(size, RESAMPLE_FILTERS[resample], box=box)
+    arr = np.asarray(img)
+    arr.flags.writeable = False
+    return arr
+
+
+def _crop_turbo(
+    source: ImageSource,
+    name: str | None,
+    box: tuple[int, int, int, int],
+    size: tuple[int, int],
+    resample: str,
+    max_pixels: int | None,
+) -> tuple[ImageSource, np.ndarray | None]:
+    """The libjpeg-turbo path of :func:`decode_crop`; None in place of the array for Pillow."""
+    from .jpeg import as_image, decode_turbo, jpeg_header
+
+    source = _as_bytes(source)
+    header = jpeg_header(source) if isinstance(source, (bytes, bytearray, memoryview)) else None
+    if header is None or not header.turbo_ready:
+        return source, None
+    if max_pixels is not None and header.width * header.height > max_pixels:
+        return source, None
+    orientation = header.orientation
+    upright = _raw_target((header.width, header.height), orientation)
+    top, left, height, width = box
+    _check_box_inside(box, upright, name)
+    # the smallest decode at which the box keeps `size` pixels, in the stored frame
+    need = (math.ceil(upright[0] * size[0] / width), math.ceil(upright[1] * size[1] / height))
+    decoded = decode_turbo(source, header, _raw_target(need, orientation))
+    if decoded is None:
+        return source, None
+    img = as_image(decoded)
+    if orientation in _ORIENTATION_TRANSPOSE:
+        img = img.transpose(_ORIENTATION_TRANSPOSE[orientation])
+    fx, fy = img.width / upright[0], img.height / upright[1]
+    scaled_box = (left * fx, top * fy, (left + width) * fx, (top + height) * fy)
+    return source, _resize_box(img, scaled_box, size, resample)
+
+
+def _as_bytes(source: ImageSource) -> ImageSource:
+    """The encoded bytes of ``source``; a path that cannot be opened is returned as is."""
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            with open(source, "rb") as f:
+                return f.read()
+        except OSError:
+            return source  # Pillow reports the missing file, the directory...
+    if not isinstance(source, (bytes, bytearray, memoryview)):
+        return source.read()
+    return source
 
 
 def image_size(

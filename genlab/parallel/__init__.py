@@ -1,7 +1,9 @@
-"""Worker processes for a :class:`~genlab.Pipeline`: parallel decoding with bounded memory.
+"""Workers for a :class:`~genlab.Pipeline`: parallel decoding with bounded memory.
 
 ``Pipeline(..., num_workers=2, prefetch=2)`` runs each batch's stage chain
-(read, augment, rescale, shuffle) in one of two worker processes, with at
+(read, augment, rescale, shuffle) in one of two workers, threads of this
+process (``worker_kind="thread"``, see :mod:`genlab.parallel.threads`) or
+forked processes (``worker_kind="process"``), with at
 most ``num_workers * prefetch`` batches made ahead of the consumer, delivered
 in order and byte-identical to the in-process run with the same seed::
 
@@ -32,6 +34,7 @@ from .estimate import (
     estimate_memory,
 )
 from .iterator import ParallelIterator, default_start_method
+from .threads import ThreadIterator
 from .worker import RemoteTraceback
 
 __all__ = [
@@ -39,6 +42,7 @@ __all__ = [
     "MemoryEstimate",
     "ParallelIterator",
     "RemoteTraceback",
+    "ThreadIterator",
     "batch_layout",
     "check_memory",
     "default_start_method",
@@ -47,10 +51,21 @@ __all__ = [
 ]
 
 
-def iter_parallel(pipeline, epoch: int, **options) -> ParallelIterator:
-    """The batches of ``epoch`` made by ``pipeline.num_workers`` worker processes, in order.
+WORKER_KINDS = ("thread", "process")
 
-    Options are those of :class:`ParallelIterator`. Close the iterator (or leave the
-    loop, or let it be garbage collected) to stop the workers.
+
+def iter_parallel(
+    pipeline, epoch: int, *, worker_kind: str | None = None, **options
+) -> ParallelIterator | ThreadIterator:
+    """The batches of ``epoch`` made by ``pipeline.num_workers`` workers, in order.
+
+    ``worker_kind`` (default: the pipeline's) picks :class:`ThreadIterator` or
+    :class:`ParallelIterator`; the options are those of the class. Close the iterator
+    (or leave the loop, or let it be garbage collected) to stop the workers.
     """
-    return ParallelIterator(pipeline, epoch, **options)
+    kind = pipeline.worker_kind if worker_kind is None else worker_kind
+    if kind == "thread":
+        return ThreadIterator(pipeline, epoch, **options)
+    if kind == "process":
+        return ParallelIterator(pipeline, epoch, **options)
+    raise ValueError(f"worker_kind must be one of {WORKER_KINDS}, got {kind!r}")

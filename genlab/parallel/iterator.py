@@ -24,6 +24,7 @@ import numpy as np
 from ..batch import Batch
 from .estimate import HELD_BY_CONSUMER, batch_layout, check_memory
 from .slots import SlotRing
+from .threads import check_counts
 from .worker import RemoteError, worker_main
 
 __all__ = ["ParallelIterator", "default_start_method"]
@@ -84,14 +85,12 @@ class ParallelIterator:
         self._owner = os.getpid()  # a forked copy of this object (in a worker) never closes it
         n = pipeline.num_workers if num_workers is None else num_workers
         prefetch = pipeline.prefetch if prefetch is None else prefetch
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"ParallelIterator: num_workers must be an int >= 1, got {n!r}")
-        if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 1:
-            raise ValueError(f"ParallelIterator: prefetch must be an int >= 1, got {prefetch!r}")
+        check_counts(n, prefetch, "ParallelIterator")
         if multiprocessing.current_process().daemon:
             raise ValueError(
                 f"num_workers={n!r} inside a daemon process (a worker of a DataLoader or a pool, for "
-                "example), which may not start processes of its own: use num_workers=0 there"
+                "example), which may not start processes of its own: use num_workers=0 or "
+                "worker_kind='thread' there"
             )
         self.num_workers, self.prefetch, self.timeout = n, prefetch, timeout
         self.start_method = start_method or default_start_method()

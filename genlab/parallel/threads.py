@@ -1,0 +1,127 @@
+"""Worker threads: the stage chain of several batches at once, in this process.
+
+libjpeg-turbo, Pillow's resize and NumPy's large-array loops release the GIL, so threads
+decode in parallel without forking, without shared-memory slots and without sending
+batches anywhere: a finished batch is already in the consumer's memory. Batch ``seq`` is
+made by one thread; at most ``num_workers * prefetch`` batches are made ahead of the
+consumer (backpressure), and they are delivered in ``seq`` order, byte-identical to the
+in-process run with the same seed (every draw derives from the seed, stage, epoch and
+sample, never from the thread).
+
+Threads also run inside a daemon process (a DataLoader worker, a pool), where worker
+processes may not be started. A stage holding the GIL for long (pure-Python pixel loops)
+gains nothing from threads; use ``worker_kind="process"`` there.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from ..batch import Batch
+from .estimate import check_memory
+
+__all__ = ["ThreadIterator", "check_counts"]
+
+
+def check_counts(num_workers: object, prefetch: object, who: str) -> None:
+    """Raise ValueError naming ``who`` unless both are ints >= 1."""
+    for name, value in (("num_workers", num_workers), ("prefetch", prefetch)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{who}: {name} must be an int >= 1, got {value!r}")
+
+
+class ThreadIterator:
+    """Iterate one epoch of ``pipeline`` with worker threads.
+
+    Parameters
+    ----------
+    pipeline : genlab.Pipeline
+        What to run; its ``num_workers`` and ``prefetch`` unless given here.
+    epoch : int
+        The epoch to run.
+    num_workers, prefetch : int, optional
+        Override the pipeline's settings.
+    timeout : float, optional
+        Seconds to wait for one batch before raising TimeoutError; None waits.
+
+    An exception raised by a stage is raised again by ``next()`` with its own traceback.
+    ``close()`` (also called by ``with``, on any error and at the end of the epoch) drops
+    the batches not yet started; a thread finishes the batch it is making.
+    """
+
+    def __init__(
+        self,
+        pipeline,
+        epoch: int,
+        *,
+        num_workers: int | None = None,
+        prefetch: int | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        n = pipeline.num_workers if num_workers is None else num_workers
+        prefetch = pipeline.prefetch if prefetch is None else prefetch
+        check_counts(n, prefetch, "ThreadIterator")
+        check_memory(pipeline, n, prefetch)
+        self.num_workers, self.prefetch, self.timeout = n, prefetch, timeout
+        self._pipeline = pipeline
+        self._source = iter(pipeline.source_batches(epoch))
+        self._source_done = False
+        self._pending: deque[Future] = deque()
+        self._pool = ThreadPoolExecutor(n, thread_name_prefix="genlab-worker")
+        self._closed = False
+
+    def __iter__(self) -> ThreadIterator:
+        return self
+
+    def __enter__(self) -> ThreadIterator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _fill(self) -> None:
+        while not self._source_done and len(self._pending) < self.num_workers * self.prefetch:
+            try:
+                batch = next(self._source)
+            except StopIteration:
+                self._source_done = True
+                return
+            self._pending.append(self._pool.submit(self._pipeline.run_stages, batch))
+
+    def __next__(self) -> Batch:
+        if self._closed:
+            raise StopIteration
+        try:
+            self._fill()
+            if not self._pending:
+                self.close()
+                raise StopIteration
+            batch = self._pending.popleft().result(self.timeout)
+            self._fill()
+            return batch
+        except StopIteration:
+            raise
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Drop the batches not started, let running ones finish in the background; safe twice."""
+        if self._closed:
+            return
+        self._closed = True
+        for future in self._pending:
+            future.cancel()
+        self._pending.clear()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        close_source = getattr(self._source, "close", None)
+        if close_source is not None:
+            close_source()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            try:
+                self.close()
+            except Exception:
+                pass
