@@ -158,3 +158,181 @@ def test_source_settings(model):
     with pytest.raises(ValueError, match="'root' cannot be changed"):
         model.set_source(root="/elsewhere")
     assert model.pipeline.batch_size == 5
+
+
+# -- composable ops in the lab ----------------------------------------------------------------
+
+
+def op_pipeline(root, **kwargs):
+    stages = [
+        ("read_images", {"target_size": (32, 32)}),
+        ("random_resized_crop", {"size": (24, 24), "scale": (0.3, 1.0)}),
+        "hflip",
+        ("color_jitter", {"brightness": 0.5, "hue": 0.1}),
+        "shuffle_samples",
+    ]
+    return genlab.Pipeline.from_folder(root, batch_size=8, seed=5, stages=stages, **kwargs)
+
+
+@pytest.fixture
+def op_model(digits_root):
+    return LabModel(op_pipeline(digits_root))
+
+
+def applied_ops(batch, op):
+    """Per sample, the records ``op`` left in ``batch.info.applied``."""
+    return [tuple(r for r in records if r["op"] == op) for records in batch.info.applied]
+
+
+def test_ops_move_toggle_remove_keep_each_ops_own_draws(op_model):
+    jitter = applied_ops(op_model.last.batch, "color_jitter")
+    crops = applied_ops(op_model.last.batch, "random_resized_crop")
+    assert all(len(r) == 1 for r in jitter) and all(len(r) == 1 for r in crops)
+    op_model.move(3, 1)  # color_jitter before the crop: the same draws, in another order
+    assert [s.name for s in op_model.pipeline.stages][1:3] == [
+        "color_jitter",
+        "random_resized_crop",
+    ]
+    assert applied_ops(op_model.last.batch, "color_jitter") == jitter
+    assert applied_ops(op_model.last.batch, "random_resized_crop") == crops
+    op_model.enable(2, False)  # the crop off: the images keep their size, jitter draws the same
+    assert op_model.last.batch.x.shape[1:3] == (32, 32)
+    assert applied_ops(op_model.last.batch, "color_jitter") == jitter
+    op_model.remove(2)
+    assert "random_resized_crop" not in [s.name for s in op_model.pipeline.stages]
+    assert applied_ops(op_model.last.batch, "random_resized_crop") == [()] * 8
+
+
+def test_the_same_op_twice_draws_independently(op_model):
+    op_model.add("color_jitter", 4, brightness=0.5, hue=0.1)
+    names = [s.name for s in op_model.pipeline.stages]
+    assert names.count("color_jitter") == 2
+    first, second = zip(*applied_ops(op_model.last.batch, "color_jitter"))
+    assert first != second  # two streams, two draws per image
+    with pytest.raises(ValueError, match="color_jitter: parameter 'hue' must be between"):
+        op_model.set_params(4, hue=0.9)
+    assert op_model.pipeline.stages[4].params["hue"] == 0.1
+
+
+def test_original_vs_processed_with_a_resizing_op(op_model):
+    original, processed = op_model.original_pairs()
+    assert original.x.shape[1:3] == (32, 32) and processed.x.shape[1:3] == (24, 24)
+    np.testing.assert_array_equal(original.info.keys, processed.info.keys)
+
+
+def test_one_op_alone_on_one_image(op_model):
+    image = op_model.original().x[2]
+    op_model.set_params("hflip", p=1.0)
+    flips = op_model.op_draws("hflip", 16, sample=2)
+    assert flips.x.shape == (16, 32, 32, 3)  # the crop before it does not run
+    for x in flips.x:
+        np.testing.assert_array_equal(x, image[:, ::-1])
+    assert all(records == ({"op": "hflip"},) for records in flips.info.applied)
+
+    jitter = op_model.op_draws(3, 16, sample=2)
+    assert len({x.tobytes() for x in jitter.x}) == 16  # 16 different draws
+    factors = {records[0]["brightness"] for records in jitter.info.applied}
+    assert len(factors) == 16 and all(0.5 <= f <= 1.5 for f in factors)
+    assert jitter.info.applied[0] != op_model.op_draws(3, 16, sample=1).info.applied[0]
+
+    op_model.enable(3, False)  # a switched-off op can still be looked at
+    op_model.set_params(3, p=0.0)
+    never = op_model.op_draws("color_jitter", 4, sample=2)
+    assert never.info.applied == ((),) * 4
+    for x in never.x:
+        np.testing.assert_array_equal(x, image)
+
+    crops = op_model.op_draws("random_resized_crop", 16)
+    assert crops.x.shape == (16, 24, 24, 3)
+    areas = [r[0]["height"] * r[0]["width"] / (32 * 32) for r in crops.info.applied]
+    assert all(0.3 - 0.05 <= a <= 1.0 for a in areas) and len(set(areas)) > 1
+    with pytest.raises(IndexError, match="sample 8 out of range"):
+        op_model.op_draws("hflip", 2, sample=8)
+
+
+def test_one_op_alone_gets_the_whole_batch_when_it_mixes(op_model):
+    """A batch-mixing stage sees the preview's other images as partners."""
+
+    def swap_for_lab_test(stream="swap_for_lab_test"):
+        while True:
+            batch = yield
+            yield batch.replace(x=batch.x[::-1].copy())  # each sample takes its mirror's image
+
+    genlab.registry.register("swap_for_lab_test", swap_for_lab_test, kind="mixing", streamed=True)
+    try:
+        op_model.add("swap_for_lab_test")
+        original = op_model.original()
+        swapped = op_model.op_draws("swap_for_lab_test", 3, sample=1)
+        for x in swapped.x:
+            np.testing.assert_array_equal(x, original.x[-2])
+    finally:
+        genlab.registry.unregister("swap_for_lab_test")
+
+
+def test_many_draws_of_one_image_under_the_op_chain(op_model):
+    draws = op_model.draws(5, sample=3)
+    assert draws.x.shape == (5, 24, 24, 3)
+    assert len({x.tobytes() for x in draws.x}) == 5
+    assert all(
+        [r["op"] for r in records] == ["random_resized_crop", "color_jitter"]
+        or [r["op"] for r in records] == ["random_resized_crop", "hflip", "color_jitter"]
+        for records in draws.info.applied
+    )
+    pipeline = op_model.pipeline.copy()  # draw k is the chain run with seed + k
+    pipeline.seed += 2
+    single = op_model.source_batch().select([3]).replace(seed=pipeline.seed)
+    np.testing.assert_array_equal(pipeline.run_stages(single).x[0], draws.x[2])
+
+
+def test_new_draw_with_ops_and_export(op_model, tmp_path):
+    before = op_model.last.batch
+    op_model.new_draw()
+    assert op_model.pipeline.augment_seed == 1
+    np.testing.assert_array_equal(op_model.last.batch.info.keys, before.info.keys)
+    assert applied_ops(op_model.last.batch, "color_jitter") != applied_ops(before, "color_jitter")
+    result = op_model.export(tmp_path / "ops")
+    batch = list(genlab.load(result.spec_path).iter_epoch(result.epoch))[result.batch_index]
+    np.testing.assert_array_equal(batch.x, op_model.last.batch.x)
+
+
+def test_groups_in_the_lab(op_model):
+    op_model.add("one_of", 3, ops=["vflip", ("rotate90", {"p": 1.0})], weights=[0.0, 1.0])
+    group = op_model.pipeline.stages[3]
+    assert [m["name"] for m in group.params["ops"]] == ["vflip", "rotate90"]
+    picked = applied_ops(op_model.last.batch, "one_of")
+    assert all(r[0]["ops"][0]["op"] == "rotate90" for r in picked)
+    with pytest.raises(ValueError, match="one_of: parameter 'ops' member 1: unknown op 'nope'"):
+        op_model.set_params(3, ops=["vflip", "nope"])
+    with pytest.raises(StageError, match="one_of: parameter 'weights' must hold one"):
+        op_model.set_params(3, weights=[1.0])  # checked against the ops when it runs
+    assert op_model.pipeline.stages[3].params == group.params
+    alone = op_model.op_draws("one_of", 4)
+    assert all(r[0]["ops"][0]["op"] == "rotate90" for r in alone.info.applied)
+
+
+def test_photo_pipeline_is_the_labs_default(tmp_path, monkeypatch):
+    photos = genlab.make_sample_data(tmp_path / "photos", kind="photos", n_per_class=4)
+    monkeypatch.setattr(
+        "genlab.lab.model.ensure_sample_data", lambda kind: photos if kind == "photos" else None
+    )
+    from genlab.lab.model import photo_pipeline
+
+    model = LabModel(photo_pipeline(batch_size=4))
+    assert model.pipeline.class_names == ("china", "flower")
+    assert model.last.batch.x.shape == (4, 224, 224, 3)
+    assert [s.name for s in model.pipeline.stages][1:4] == [
+        "random_resized_crop",
+        "hflip",
+        "color_jitter",
+    ]
+
+
+def test_where_a_new_stage_goes_by_default(op_model):
+    assert op_model.place_for("hflip") == 4  # after the last op, before shuffle_samples
+    assert op_model.place_for("trace") == 5  # a pipeline stage: at the end
+    op_model.add("vflip")
+    assert [s.name for s in op_model.pipeline.stages][4] == "vflip"
+    for _ in range(4):
+        op_model.remove(1)
+    assert [s.name for s in op_model.pipeline.stages] == ["read_images", "shuffle_samples"]
+    assert op_model.place_for("color_jitter") == 1  # no op left: after reading

@@ -14,20 +14,21 @@ from genlab.lab import PipelineLab  # noqa: E402
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+def make_lab(root, tmp_path, stages):
+    """A lab over 8-image batches of 32 x 32 digits, redrawing on every change."""
+    pipeline = genlab.Pipeline.from_folder(root, batch_size=8, seed=0, stages=stages)
+    return PipelineLab(pipeline, throttle=0, export_stem=tmp_path / "exported")
+
+
 @pytest.fixture
 def lab(digits_root, tmp_path):
-    pipeline = genlab.Pipeline.from_folder(
-        digits_root,
-        batch_size=8,
-        seed=0,
-        stages=[
-            ("read_images", {"target_size": (32, 32)}),
-            "augment",
-            "rescale_images",
-            "shuffle_samples",
-        ],
-    )
-    return PipelineLab(pipeline, throttle=0, export_stem=tmp_path / "exported")
+    stages = [
+        ("read_images", {"target_size": (32, 32)}),
+        "augment",
+        "rescale_images",
+        "shuffle_samples",
+    ]
+    return make_lab(digits_root, tmp_path, stages)
 
 
 def _by_class(widget, css_class):
@@ -103,7 +104,7 @@ def test_add_reorder_remove_buttons(lab):
 
     try:
         lab._rebuild_stages()  # the dropdown lists stages registered after the lab was made
-        assert "brighten_for_lab_test" in lab.add_choice.options
+        assert "brighten_for_lab_test" in [value for _label, value in lab.add_choice.options]
         lab.add_choice.value = "brighten_for_lab_test"
         _by_class(lab, "genlab-add")[0].click()
         assert lab.model.pipeline.stages[-1].name == "brighten_for_lab_test"
@@ -126,11 +127,12 @@ def test_next_batch_new_draw_and_views(lab):
     _by_class(lab, "genlab-new-draw")[0].click()
     assert lab.model.pipeline.stage("augment").params["seed"] == 1 and "draw 1" in lab.status.value
     for index, image in enumerate(
-        [lab.compare, lab.draws_image, lab.class_mix_image, lab.rss_image], start=1
+        [lab.compare, lab.draws_image, lab.op_image, lab.class_mix_image, lab.rss_image], start=1
     ):
         assert bytes(image.value) == b""  # drawn only when looked at
         lab.views.selected_index = index
         assert bytes(image.value).startswith(PNG_MAGIC)
+        assert lab.message.value == ""
     assert "class mix:" in lab.class_line.value
 
 
@@ -182,3 +184,171 @@ def test_statistics_button_fills_rescale_from_the_data(lab):
     np.testing.assert_allclose(params["std"], expected.std)
     assert lab.stats_progress.value == lab.stats_progress.max > 0
     assert 0 < min(params["mean"]) and max(params["mean"]) < 255
+
+
+# -- composable ops ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def op_lab(digits_root, tmp_path):
+    stages = [("read_images", {"target_size": (32, 32)}), "hflip", "rescale_images"]
+    return make_lab(digits_root, tmp_path, stages)
+
+
+def _labels(dropdown):
+    return [label for label, _value in dropdown.options]
+
+
+def test_add_menu_is_grouped_by_kind_with_a_help_line(op_lab):
+    from genlab.lab.menu import GROUP_ORDER, is_heading, menu_groups
+
+    headings = [
+        label.strip("─ ") for label, value in op_lab.add_choice.options if is_heading(value)
+    ]
+    known = [h for h in GROUP_ORDER.values() if h in headings]
+    assert headings[: len(known)] == known and headings[-1] == "pipeline stages"
+    assert headings[:2] == ["geometry", "colour"]
+    labels = _labels(op_lab.add_choice)
+    geometry, colour = labels.index("── geometry ──"), labels.index("── colour ──")
+    assert geometry < labels.index("   random_resized_crop") < colour
+    assert colour < labels.index("   color_jitter") < labels.index("── pipeline stages ──")
+    op_lab.add_choice.index = colour  # a heading: the first entry under it is chosen
+    assert op_lab.add_choice.value == dict(menu_groups())["colour"][0]
+    op_lab.add_choice.value = "random_resized_crop"
+    assert "random_resized_crop" in op_lab.add_help.value and "ImageNet" in op_lab.add_help.value
+
+
+def test_foreign_kinds_get_a_group_before_the_pipeline_stages(op_lab):
+    def flip_for_lab_test():
+        while True:
+            x, y = yield
+            yield x[:, ::-1], y
+
+    genlab.registry.register("flip_for_lab_test", flip_for_lab_test, kind="elsewhere")
+    try:
+        op_lab._rebuild_stages()
+        labels = _labels(op_lab.add_choice)
+        at = labels.index("── elsewhere ──")
+        assert labels[at + 1] == "   flip_for_lab_test"
+        assert labels.index("── groups of ops ──") < at < labels.index("── pipeline stages ──")
+    finally:
+        genlab.registry.unregister("flip_for_lab_test")
+
+
+def test_ops_from_the_dropdown_twice_moved_toggled_removed(op_lab):
+    for name in ("random_resized_crop", "color_jitter", "color_jitter"):
+        op_lab.add_choice.value = name
+        _by_class(op_lab, "genlab-add")[0].click()
+    names = [s.name for s in op_lab.model.pipeline.stages]
+    assert names == [
+        "read_images", "hflip", "random_resized_crop", "color_jitter", "color_jitter",
+        "rescale_images",
+    ]  # fmt: skip
+    assert op_lab.message.value == ""
+    assert op_lab.model.last.batch.x.shape[1:3] == (224, 224)  # random_resized_crop's default
+    assert op_lab.remove_stage(4) and op_lab.remove_stage(2) and op_lab.remove_stage(2)
+    grid = bytes(op_lab.grid.value)
+    assert op_lab.add_stage("color_jitter", 2) and op_lab.add_stage("color_jitter", 2)
+    assert op_lab.add_stage("random_resized_crop", 1, size=(24, 24))
+    names = [s.name for s in op_lab.model.pipeline.stages]
+    assert names == [
+        "read_images", "random_resized_crop", "hflip", "color_jitter", "color_jitter",
+        "rescale_images",
+    ]  # fmt: skip
+    assert op_lab.model.last.batch.x.shape[1:3] == (24, 24)
+    assert bytes(op_lab.grid.value) != grid
+    assert not op_lab.add_stage("color_jitter", 6)  # after rescale_images: floats, refused
+    assert "not applied" in op_lab.message.value and "uint8" in op_lab.message.value
+    assert len(op_lab.model.pipeline.stages) == 6
+    kinds = {name: type(c.widget).__name__ for (p, name), c in op_lab.controls.items() if p == 1}
+    assert kinds == {"size": "HBox", "scale": "FloatRangeSlider", "ratio": "FloatRangeSlider",
+                     "resample": "Dropdown"}  # fmt: skip
+    op_lab.controls[(1, "scale")].widget.value = (0.5, 0.9)
+    assert op_lab.model.pipeline.stages[1].params["scale"] == (0.5, 0.9)
+    grid = bytes(op_lab.grid.value)
+    _by_class(op_lab, "genlab-move-up")[3].click()  # color_jitter above hflip: they commute
+    assert [s.name for s in op_lab.model.pipeline.stages][2:4] == ["color_jitter", "hflip"]
+    assert bytes(op_lab.grid.value) == grid
+    _by_class(op_lab, "genlab-move-up")[
+        2
+    ].click()  # and above the crop: jitter sees the whole image
+    assert [s.name for s in op_lab.model.pipeline.stages][1:3] == [
+        "color_jitter",
+        "random_resized_crop",
+    ]
+    assert bytes(op_lab.grid.value) != grid  # the same draws, applied in another order
+    op_lab.toggles[2].value = False
+    assert op_lab.model.pipeline.stages[2].enabled is False
+    views = _VIEWS_INDEX(op_lab)
+    op_lab.views.selected_index = views["original vs processed"]  # 32 px beside 24 px
+    assert bytes(op_lab.compare.value).startswith(PNG_MAGIC) and op_lab.message.value == ""
+
+
+def _VIEWS_INDEX(lab):
+    return {lab.views.get_title(i): i for i in range(len(lab.views.children))}
+
+
+def test_one_op_alone_view(op_lab):
+    assert op_lab.add_stage("color_jitter", 2, hue=0.2)
+    views = _VIEWS_INDEX(op_lab)
+    assert list(views) == [
+        "grid", "original vs processed", "one image, many draws", "one op alone", "class mix",
+        "memory over time",
+    ]  # fmt: skip
+    _by_class(op_lab, "genlab-show-op")[2].click()
+    assert op_lab.views.selected_index == views["one op alone"]
+    assert op_lab.op_choice.value == 2 and op_lab.op_choice.label == "3. color_jitter"
+    shown = bytes(op_lab.op_image.value)
+    assert shown.startswith(PNG_MAGIC) and op_lab.message.value == ""
+    op_lab.op_choice.value = 1  # hflip alone
+    assert bytes(op_lab.op_image.value) not in (b"", shown)
+    op_lab.set_params(1, p=0.0)  # the view follows the op's parameters
+    never = bytes(op_lab.op_image.value)
+    op_lab.set_params(1, p=1.0)
+    assert bytes(op_lab.op_image.value) != never
+    op_lab.op_choice.value = 2
+    jitter = bytes(op_lab.op_image.value)
+    _by_class(op_lab, "genlab-new-draw")[0].click()  # new draws of the op alone too
+    assert op_lab.model.pipeline.augment_seed == 1 and "draw 1" in op_lab.status.value
+    assert bytes(op_lab.op_image.value) not in (b"", jitter)
+
+
+def test_group_members_are_shown_and_edited_as_text(op_lab):
+    assert op_lab.add_stage("one_of", 1, ops=["vflip", ("rotate90", {"p": 1.0})])
+    control = op_lab.controls[(1, "ops")]
+    assert "<code>vflip</code>" in control.members.value
+    assert "<code>rotate90</code> (p=1.0)" in control.members.value
+    text = control._parts[0]
+    assert '["rotate90", {"p": 1.0}]' in text.value
+    text.value = '["hflip", ["color_jitter", {"hue": 0.3}]]'
+    assert [m["name"] for m in op_lab.model.pipeline.stages[1].params["ops"]] == [
+        "hflip", "color_jitter",
+    ]  # fmt: skip
+    assert "<code>color_jitter</code> (hue=0.3)" in control.members.value
+    assert op_lab.message.value == ""
+    text.value = '["hflip", "nope"]'
+    assert (
+        "not applied" in op_lab.message.value
+        and "unknown op &#x27;nope&#x27;" in op_lab.message.value
+    )
+    text.value = '["hflip", '  # not even JSON: named as the parameter's bad value
+    assert "one_of: parameter &#x27;ops&#x27; must be a list of ops" in op_lab.message.value
+    assert [m["name"] for m in op_lab.model.pipeline.stages[1].params["ops"]] == [
+        "hflip", "color_jitter",
+    ]  # fmt: skip
+    weights = op_lab.controls[(1, "weights")]
+    assert type(weights.widget).__name__ == "Text"
+    weights.widget.value = "1, 3"
+    assert op_lab.model.pipeline.stages[1].params["weights"] == (1.0, 3.0)
+    weights.widget.value = "1, x"
+    assert "not applied" in op_lab.message.value and "weights" in op_lab.message.value
+    assert weights.widget.value == "1, 3"  # the last good value is shown again
+
+
+def test_the_default_lab_shows_photos(tmp_path, monkeypatch):
+    photos = genlab.make_sample_data(tmp_path / "photos", kind="photos", n_per_class=4)
+    monkeypatch.setattr("genlab.lab.model.ensure_sample_data", lambda kind: photos)
+    lab = PipelineLab(batch_size=4, throttle=0)
+    assert lab.model.pipeline.class_names == ("china", "flower")
+    assert lab.model.last.batch.x.shape == (4, 224, 224, 3)
+    assert bytes(lab.grid.value).startswith(PNG_MAGIC)

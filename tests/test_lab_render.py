@@ -13,8 +13,8 @@ pytest.importorskip("ipywidgets")
 from PIL import Image  # noqa: E402
 
 from genlab.lab.controls import control_options, make_control  # noqa: E402
-from genlab.lab.render import GridRenderer, labels_of  # noqa: E402
-from genlab.params import Bool, Choice, Float, Floats, Int, Size, Text  # noqa: E402
+from genlab.lab.render import GridRenderer, displayable_batch, labels_of  # noqa: E402
+from genlab.params import Bool, Choice, Float, Floats, Int, Numbers, Range, Size, Text  # noqa: E402
 
 
 def _decode(data: bytes) -> np.ndarray:
@@ -65,6 +65,10 @@ def test_labels_of_names_each_one_hot_row():
         (Size((8, 4)), (6, 2), "HBox"),
         (Floats((0.0, 0.0, 0.0)), (1.0, 2.0, 3.5), "Text"),
         (Text("x"), "y", "Text"),
+        (Range((0.08, 1.0), low=0.0, high=1.0), (0.25, 0.5), "FloatRangeSlider"),
+        (Range((-10.0, 10.0)), (-3.5, 20.0), "HBox"),  # unbounded: two number fields
+        (Numbers(()), (1.0, 2.5, 4.0), "Text"),
+        (Numbers((1.0,)), (), "Text"),
     ],
 )
 def test_each_declaration_gets_a_control_that_round_trips_its_value(param, value, widget):
@@ -95,3 +99,27 @@ def test_grid_takes_a_list_of_images_of_different_sizes_and_dtypes():
     cell = mosaic[top : top + 16, left : left + 16]
     assert cell.min() == 0 and cell.max() == 255  # the float image, stretched and upscaled
     assert (mosaic[renderer._cell_origin(0)[0], :16] == 200).all()
+
+
+def test_numbers_field_passes_bad_text_on_for_validation():
+    control = make_control("weights", Numbers((), low=0.0), ())
+    control.widget.value = "1, 3"
+    assert control.value == (1.0, 3.0)
+    control.widget.value = "1, x"
+    assert control.value == "1, x"
+    with pytest.raises(ValueError, match="one_of: parameter 'weights'"):
+        Numbers((), low=0.0).validate(control.value, stage="one_of", name="weights")
+
+
+def test_a_float_batch_is_shown_with_one_stretch_per_channel_for_all_images():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(4, 8, 8, 3)).astype(np.uint8)
+    images[0, 0, 0], images[0, 0, 1] = 0, 255  # the batch spans 0..255 in every channel
+    darker = images.copy()
+    darker[1] = darker[1] // 2  # a darker image must stay darker
+    normalised = (darker / 255.0 - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]
+    shown = displayable_batch(normalised.astype(np.float32))
+    assert shown.dtype == np.uint8
+    assert np.abs(shown.astype(int) - darker).max() <= 1  # the same picture as the uint8 batch
+    assert shown[1].mean() < shown[2].mean()
+    assert displayable_batch(images) is images

@@ -7,7 +7,9 @@ on :func:`genlab.params.control_kind`; :func:`make_control` builds the widget. E
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import html
+import json
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as widgets
@@ -15,7 +17,15 @@ import ipywidgets as widgets
 from genlab.lab.stepping import parse_value
 from genlab.params import Param, control_kind
 
-__all__ = ["ParamControl", "control_options", "make_control", "parse_sequence"]
+__all__ = [
+    "ParamControl",
+    "control_options",
+    "format_members",
+    "members_html",
+    "make_control",
+    "parse_members",
+    "parse_sequence",
+]
 
 #: A bounded number with more steps than this gets a bounded number field, not a slider.
 MAX_SLIDER_STEPS = 10_000
@@ -33,17 +43,35 @@ def control_options(param: Param) -> tuple[str, dict[str, Any]]:
     'BoundedFloatText'
     >>> control_options(Choice("a", choices=("a", "b")))
     ('Dropdown', {'options': ['a', 'b']})
+    >>> from genlab.params import Range
+    >>> control_options(Range((0.08, 1.0), low=0.0, high=1.0))[0]
+    'FloatRangeSlider'
+    >>> control_options(Range((0.0, 1.0)))
+    ('FloatText', {'count': 2, 'labels': ('low', 'high'), 'step': 0.01})
     """
     kind = control_kind(param)
+    if kind == "range":
+        bounded = param.low is not None and param.high is not None
+        if bounded and (param.high - param.low) / param.step <= MAX_SLIDER_STEPS:
+            return "FloatRangeSlider", {
+                "min": param.low,
+                "max": param.high,
+                "step": param.step,
+                "readout_format": f".{_decimals(param.step)}f",
+            }
+        return "FloatText", {"count": 2, "labels": ("low", "high"), "step": param.step}
+    if kind == "numbers":
+        return "Text", {"continuous_update": False, "placeholder": "numbers, comma separated"}
+    if kind == "ops":
+        return "Textarea", {"continuous_update": False, "rows": 4}
     if kind == "slider" and (param.high - param.low) / param.step > MAX_SLIDER_STEPS:
         return "BoundedFloatText", {"min": param.low, "max": param.high, "step": param.step}
     if kind == "slider":
-        decimals = max(0, len(f"{param.step:g}".partition(".")[2]))
         return "FloatSlider", {
             "min": param.low,
             "max": param.high,
             "step": param.step,
-            "readout_format": f".{decimals}f",
+            "readout_format": f".{_decimals(param.step)}f",
         }
     if kind == "int_slider":
         if (param.high - param.low) / param.step > MAX_SLIDER_STEPS:
@@ -67,6 +95,10 @@ def control_options(param: Param) -> tuple[str, dict[str, Any]]:
     return "Text", {"continuous_update": False}
 
 
+def _decimals(step: float) -> int:
+    return len(f"{step:g}".partition(".")[2])
+
+
 def parse_sequence(text: str) -> Any:
     """Parse ``"1, 2, 3"`` or ``"[1, 2, 3]"`` into a tuple of numbers; other text is returned as is.
 
@@ -81,6 +113,75 @@ def parse_sequence(text: str) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+def _changed(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    from genlab import registry
+
+    try:
+        defaults = registry.get(name).validate({})
+    except ValueError:
+        return dict(params)
+    return {k: v for k, v in params.items() if defaults.get(k) != v}
+
+
+def format_members(members: Sequence[Any]) -> str:
+    """A group's op list as JSON text, one member per line, showing only changed parameters.
+
+    >>> print(format_members([{"name": "hflip", "params": {"p": 0.5}},
+    ...                       {"name": "vflip", "params": {"p": 1.0}}]))
+    [
+      "hflip",
+      ["vflip", {"p": 1.0}]
+    ]
+    """
+    lines = []
+    for member in members:
+        if isinstance(member, Mapping):
+            name, params = member["name"], _changed(member["name"], member.get("params", {}))
+        elif isinstance(member, str):
+            name, params = member, {}
+        else:
+            name, params = member[0], _changed(member[0], member[1])
+        lines.append(json.dumps([name, params] if params else name))
+    return "[\n" + ",\n".join(f"  {line}" for line in lines) + "\n]" if lines else "[]"
+
+
+def parse_members(text: str) -> Any:
+    """Parse the op-list text (JSON, or a Python literal); text that does not parse is returned
+    as is, so that validating it names the parameter and says what is wrong.
+
+    >>> parse_members('["hflip", ["vflip", {"p": 1.0}]]')
+    ['hflip', ['vflip', {'p': 1.0}]]
+    >>> parse_members("[('hflip', {'p': True})]")
+    [('hflip', {'p': True})]
+    >>> parse_members("[hflip")
+    '[hflip'
+    """
+    try:
+        return json.loads(text)
+    except ValueError:
+        value = parse_value(text)
+        return [] if value is None else value
+
+
+def members_html(members: Sequence[Mapping[str, Any]]) -> str:
+    """A read-only list of a group's member ops, each with its changed parameters and help."""
+    from genlab import registry
+
+    if not members:
+        return "<small><i>no ops yet: list them below</i></small>"
+    items = []
+    for member in members:
+        name = member["name"]
+        changed = ", ".join(f"{k}={v!r}" for k, v in _changed(name, member["params"]).items())
+        help_line = registry.get(name).help if name in registry.names() else ""
+        items.append(
+            f"<li><code>{html.escape(name)}</code>"
+            f"{html.escape(f' ({changed})') if changed else ''} "
+            f"<small style='color:#57606a'>{html.escape(help_line)}</small></li>"
+        )
+    return "<ol style='margin:0 0 0 1em;padding-left:1em'>" + "".join(items) + "</ol>"
+
+
 class ParamControl:
     """A widget editing one declared parameter; ``value`` is the parameter value it shows."""
 
@@ -92,17 +193,33 @@ class ParamControl:
         description = name.replace("_", " ")
         style = {"description_width": "10em"}
         layout = widgets.Layout(width="28em")
-        if self.kind == "size":
+        self.members: widgets.HTML | None = None
+        if "count" in options:  # a pair of number fields: size (width, height), range (low, high)
+            options = dict(options)
+            labels = options.pop("labels")
+            del options["count"]
             self._parts = [
-                widgets.IntText(
+                getattr(widgets, class_name)(
                     description=label,
                     style={"description_width": "4em"},
                     layout=widgets.Layout(width="10em"),
+                    **options,
                 )
-                for label in options["labels"]
+                for label in labels
             ]
             self.widget = widgets.HBox(
                 [widgets.Label(description, layout=widgets.Layout(width="10em")), *self._parts]
+            )
+        elif self.kind == "ops":  # the members, read-only, above the editable list
+            self.members = widgets.HTML()
+            self.members.add_class("genlab-members")
+            self._parts = [widgets.Textarea(layout=widgets.Layout(width="28em"), **options)]
+            self.widget = widgets.VBox(
+                [
+                    widgets.Label(f"{description} (JSON list of names or [name, params])"),
+                    self.members,
+                    self._parts[0],
+                ]
             )
         else:
             self._parts = [
@@ -119,20 +236,30 @@ class ParamControl:
     @property
     def value(self) -> Any:
         """The value shown, converted back to the parameter's type (not yet validated)."""
-        if self.kind == "size":
+        if len(self._parts) == 2:
             return tuple(part.value for part in self._parts)
         raw = self._parts[0].value
         if self.kind == "floats":
             return parse_sequence(raw)
+        if self.kind == "ops":
+            return parse_members(raw)
+        if self.kind == "numbers":  # text that does not parse is passed on for validation
+            try:
+                return self.param.coerce(raw)
+            except (TypeError, ValueError):
+                return raw
         return raw
 
     @value.setter
     def value(self, value: Any) -> None:
-        if self.kind == "size":
+        if len(self._parts) == 2:
             for part, v in zip(self._parts, value):
-                part.value = int(v)
-        elif self.kind == "floats":
+                part.value = int(v) if self.kind == "size" else float(v)
+        elif self.kind in ("floats", "numbers"):
             self._parts[0].value = ", ".join(f"{v:g}" for v in value)
+        elif self.kind == "ops":
+            self._parts[0].value = format_members(value)
+            self.members.value = members_html(value)
         elif self.kind == "text" and value is None:
             self._parts[0].value = ""
         else:

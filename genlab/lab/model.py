@@ -12,10 +12,11 @@ unchanged prefix of the chain is reused: moving an ``augment`` slider does not r
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,15 +26,48 @@ import numpy as np
 from genlab import memory, registry
 from genlab.batch import Batch
 from genlab.pipeline import Pipeline, StageConfig, StageTrace
+from genlab.sample_data import ensure_sample_data
 from genlab.spec import load as load_spec
 from genlab.spec import pipeline_from_spec
 from genlab.stages.protocol import GeneratorPipeline
 
-__all__ = ["LabModel", "LabRun", "MemoryFigures", "ExportResult", "ORIGINAL_STAGES"]
+__all__ = [
+    "LabModel",
+    "LabRun",
+    "MemoryFigures",
+    "ExportResult",
+    "ORIGINAL_STAGES",
+    "PHOTO_STAGES",
+    "photo_pipeline",
+]
 
 #: Stages kept for the "original" side of the original-vs-augmented view.
 ORIGINAL_STAGES = ("read_images",)
 _CACHE_SIZE = 24
+
+#: The lab's default chain on photographs: the ImageNet training recipe, op by op.
+PHOTO_STAGES: tuple = (
+    ("read_images", {"target_size": (300, 225)}),  # the photos are 4:3
+    ("random_resized_crop", {"size": (224, 224), "scale": (0.25, 1.0)}),
+    "hflip",
+    ("color_jitter", {"brightness": 0.4, "contrast": 0.4, "saturation": 0.4, "hue": 0.05}),
+    (
+        "rescale_images",
+        {"scale": 1 / 255, "mean": (0.485, 0.456, 0.406), "std": (0.229, 0.224, 0.225)},
+    ),
+    "shuffle_samples",
+)
+
+
+def photo_pipeline(batch_size: int = 16, seed: int = 0, stages: Sequence | None = None) -> Pipeline:
+    """The lab's default: the ``photos`` sample set (written once) under :data:`PHOTO_STAGES`.
+
+    Photographs show what colour, blur and geometry ops do far better than digit scans.
+    """
+    root = ensure_sample_data("photos")
+    return Pipeline.from_folder(
+        root, batch_size, seed=seed, stages=list(PHOTO_STAGES if stages is None else stages)
+    )
 
 
 @dataclass(frozen=True)
@@ -89,6 +123,25 @@ def _freeze(value: Any) -> Any:
 
 def _stage_key(config: StageConfig, stream: str) -> tuple:
     return (config.name, _freeze(config.params), stream)
+
+
+def _reusable(config: StageConfig) -> bool:
+    """Whether a stage's output can serve every draw (an original stage that draws nothing)."""
+    return config.name in ORIGINAL_STAGES and not registry.get(config.name).streamed
+
+
+def _stack(batches: list[Batch]) -> Batch:
+    """One batch of the samples of ``batches`` (one sample each), records kept per sample."""
+    infos = [b.info for b in batches]
+    keys = [i.keys for i in infos]
+    info = dataclasses.replace(
+        infos[0],
+        keys=None if any(k is None for k in keys) else np.concatenate(keys),
+        paths=None if any(i.paths is None for i in infos) else sum((i.paths for i in infos), ()),
+        applied=tuple(i.applied[0] if i.applied else () for i in infos),
+    )
+    x = np.concatenate([b.x for b in batches])
+    return Batch(x, np.concatenate([b.y for b in batches]), info)
 
 
 class LabModel:
@@ -191,8 +244,26 @@ class LabModel:
         return self.apply(lambda p: p.move(stage, to))
 
     def add(self, name: str, index: int | None = None, **params: Any) -> LabRun:
-        """Insert a registered stage (at the end by default)."""
-        return self.apply(lambda p: p.add(name, index, **params))
+        """Insert a registered stage at ``index``, by default where it belongs (:meth:`place_for`)."""
+        at = self.place_for(name) if index is None else index
+        return self.apply(lambda p: p.add(name, at, **params))
+
+    def place_for(self, name: str) -> int:
+        """Where a new stage goes by default: an op (any kind but ``"stage"``) after the
+        chain's last op, or after the :data:`ORIGINAL_STAGES` when there is none (so before
+        ``rescale_images`` turns images into floats); a pipeline stage at the end.
+        """
+        stages = self.pipeline.stages
+        if registry.get(name).kind == "stage":
+            return len(stages)
+        for kinds in (
+            lambda s: registry.get(s.name).kind != "stage",
+            lambda s: s.name in ORIGINAL_STAGES,
+        ):
+            after = [i for i, s in enumerate(stages) if kinds(s)]
+            if after:
+                return after[-1] + 1
+        return len(stages)
 
     def remove(self, stage: int | str) -> LabRun:
         """Remove a stage."""
@@ -281,19 +352,54 @@ class LabModel:
         return original.select([position[int(keys_p[i])] for i in keep]), processed.select(keep)
 
     def draws(self, n: int = 16, sample: int = 0) -> Batch:
-        """One sample of the source batch under ``n`` draws (seeds ``seed`` .. ``seed + n - 1``)."""
-        source = self.source_batch().select([sample])
+        """One sample of the source batch under ``n`` draws (seeds ``seed`` .. ``seed + n - 1``).
+
+        The enabled chain runs ``n`` times; the leading :data:`ORIGINAL_STAGES` (reading,
+        which draws nothing) run once and their output is reused.
+        """
         configs = [s for s in self.pipeline.stages if s.enabled]
+        lead = 0
+        while lead < len(configs) and _reusable(configs[lead]):
+            lead += 1
+        batch = self._run_chain(self.pipeline, configs[:lead])[1]
+        return self._draw_runs(batch, configs[lead:], n, sample)
+
+    def op_draws(self, stage: int | str, n: int = 16, sample: int = 0) -> Batch:
+        """One sample of the preview under one stage alone, ``n`` draws: what this op does.
+
+        The image is the sample as the :data:`ORIGINAL_STAGES` leave it (read, not augmented);
+        the stage (enabled or not, by position or name) runs alone on it from its own random
+        stream, with the batch seed moved through ``seed`` .. ``seed + n - 1`` as in
+        :meth:`draws`. ``info.applied`` holds, per draw, the records it added (empty when the
+        op was not applied). A stage that mixes samples (MixUp) gets the whole batch, so
+        its partners are the preview's other images.
+        """
+        config = self.pipeline.stage(stage)
+        if config.name in ORIGINAL_STAGES:
+            batch = self.source_batch()
+        else:
+            batch = self.original()
+        return self._draw_runs(batch, [config], n, sample)
+
+    def _draw_runs(self, batch: Batch, configs: list[StageConfig], n: int, sample: int) -> Batch:
+        """Sample ``sample`` of ``batch`` through ``configs``, ``n`` times with seeds seed + k."""
+        if not 0 <= sample < batch.size:
+            raise IndexError(f"sample {sample} out of range for a batch of {batch.size}")
+        key = None if batch.info.keys is None else int(batch.info.keys[sample])
+        whole = any(registry.get(c.name).kind == "mixing" for c in configs)
+        if not whole:
+            batch, sample = batch.select([sample]), 0
         outputs = []
         for k in range(n):
+            seeded = batch.replace(seed=self.pipeline.seed + k)
             with GeneratorPipeline(
-                iter([source.replace(seed=self.pipeline.seed + k)]),
-                *[self.pipeline.build(c) for c in configs],
+                iter([seeded]), *[self.pipeline.build(c) for c in configs]
             ) as run:
-                outputs.append(next(run))
-        x = np.concatenate([b.x for b in outputs])
-        y = np.concatenate([b.y for b in outputs])
-        return Batch(x, y, outputs[0].info)
+                out = next(run)
+            keys = out.info.keys
+            at = sample if key is None or keys is None else [int(v) for v in keys].index(key)
+            outputs.append(out.select([at]))
+        return _stack(outputs)
 
     def class_counts(self) -> dict[str, int]:
         """How many samples of each class the preview batch holds (every class listed)."""

@@ -12,8 +12,9 @@ import ipywidgets as widgets
 
 from genlab import registry
 from genlab.lab.controls import ParamControl, make_control
-from genlab.lab.model import ExportResult, LabModel
-from genlab.lab.render import GridRenderer, class_mix_png, labels_of, rss_png
+from genlab.lab.menu import is_heading, menu_options
+from genlab.lab.model import ExportResult, LabModel, photo_pipeline
+from genlab.lab.render import GridRenderer, class_mix_png, displayable_batch, labels_of, rss_png
 from genlab.lab.throttle import Throttle
 from genlab.memory import format_bytes
 from genlab.pipeline import Pipeline
@@ -21,7 +22,25 @@ from genlab.sources.dataset import SOURCE_PARAMS
 
 __all__ = ["PipelineLab"]
 
-_VIEWS = ("grid", "original vs processed", "one image, many draws", "class mix", "memory over time")
+#: The views, as their tabs read.
+_VIEWS = (
+    "grid",
+    "original vs processed",
+    "one image, many draws",
+    "one op alone",
+    "class mix",
+    "memory over time",
+)
+#: Tabs sized to their titles (a row that wraps when narrow) so every title reads in full.
+_STYLE = """<style>
+.jupyter-widgets.genlab-views > .lm-TabBar { height: auto !important; min-height: 0 !important; }
+.jupyter-widgets.genlab-views > .lm-TabBar .lm-TabBar-content { flex-wrap: wrap; }
+.jupyter-widgets.genlab-views > .lm-TabBar .lm-TabBar-tab {
+  flex: 0 0 auto !important; max-width: none !important; padding: 0 8px; }
+.jupyter-widgets.genlab-views > .lm-TabBar .lm-TabBar-tabLabel { overflow: visible !important; }
+.genlab-help .widget-html-content, .genlab-members .widget-html-content {
+  line-height: 1.3; align-self: center; }
+</style>"""
 
 
 def _button(
@@ -33,6 +52,14 @@ def _button(
     button.add_class(css_class)
     button.on_click(lambda _button: action())
     return button
+
+
+def _help(text: str) -> widgets.HTML:
+    line = widgets.HTML(
+        f"<small>{html.escape(text.replace('``', ''))}</small>", layout=widgets.Layout(width="auto")
+    )
+    line.add_class("genlab-help")
+    return line
 
 
 def _image(css_class: str) -> widgets.Image:
@@ -48,9 +75,11 @@ class PipelineLab(widgets.VBox):
     ----------
     pipeline_or_folder
         A :class:`~genlab.Pipeline`, or a class-folder dataset root (then the post's default
-        chain is used with ``batch_size`` and ``seed``).
+        chain is used with ``batch_size`` and ``seed``). None (the default) opens the ``photos``
+        sample set under an ImageNet-style chain of ops
+        (:func:`~genlab.lab.model.photo_pipeline`).
     batch_size, seed
-        Used only when a folder is given.
+        Used only when a folder or None is given.
     epoch, batch_index
         Which source batch the preview shows first.
     throttle
@@ -66,12 +95,13 @@ class PipelineLab(widgets.VBox):
     Every change is tried on a copy of the pipeline and run on the same source batch; a change that
     fails validation or fails to run shows its message in the lab and leaves the last good state.
     The same actions are methods (:meth:`set_params`, :meth:`enable`, :meth:`move`, :meth:`add_stage`,
-    :meth:`remove_stage`, :meth:`next_batch`, :meth:`new_draw`, :meth:`export`, :meth:`load`).
+    :meth:`remove_stage`, :meth:`next_batch`, :meth:`new_draw`, :meth:`show_op`, :meth:`export`,
+    :meth:`load`).
     """
 
     def __init__(
         self,
-        pipeline_or_folder: Pipeline | str | os.PathLike,
+        pipeline_or_folder: Pipeline | str | os.PathLike | None = None,
         *,
         batch_size: int = 16,
         seed: int = 0,
@@ -83,6 +113,8 @@ class PipelineLab(widgets.VBox):
     ) -> None:
         if isinstance(pipeline_or_folder, Pipeline):
             pipeline = pipeline_or_folder
+        elif pipeline_or_folder is None:
+            pipeline = photo_pipeline(batch_size, seed)
         else:
             pipeline = Pipeline.from_folder(
                 str(pipeline_or_folder), batch_size=batch_size, seed=seed
@@ -91,6 +123,7 @@ class PipelineLab(widgets.VBox):
         self.renderer = GridRenderer(capacity=16, columns=4, image_format=image_format)
         self.pair_renderer = GridRenderer(capacity=16, columns=4, image_format=image_format)
         self.draws_renderer = GridRenderer(capacity=16, columns=4, image_format=image_format)
+        self.op_renderer = GridRenderer(capacity=16, columns=4, image_format=image_format)
         self.controls: dict[tuple[int, str], ParamControl] = {}
         self.toggles: list[widgets.Checkbox] = []
         self._pending: set[int] = set()
@@ -107,9 +140,14 @@ class PipelineLab(widgets.VBox):
         self.stages_box = widgets.VBox(layout=widgets.Layout(max_height="34em", overflow="auto"))
         self.stages_box.add_class("genlab-stages")
         self.add_choice = widgets.Dropdown(
-            options=registry.names(), layout=widgets.Layout(width="14em")
+            options=menu_options(), layout=widgets.Layout(width="18em")
         )
         self.add_choice.add_class("genlab-add-choice")
+        self.add_help = widgets.HTML()
+        self.add_help.add_class("genlab-add-help")
+        self.add_help.add_class("genlab-help")
+        self.add_choice.observe(lambda _change: self._on_choice(), names="index")
+        self._on_choice()
         self.source_controls = {
             name: make_control(name, SOURCE_PARAMS[name], self.model.pipeline.source[name])
             for name in ("batch_size", "shuffle")
@@ -120,6 +158,14 @@ class PipelineLab(widgets.VBox):
         self.grid = _image("genlab-grid")
         self.compare = _image("genlab-compare")
         self.draws_image = _image("genlab-draws")
+        self.op_choice = widgets.Dropdown(
+            description="op",
+            style={"description_width": "2em"},
+            layout=widgets.Layout(width="22em"),
+        )
+        self.op_choice.add_class("genlab-op-choice")
+        self.op_choice.observe(lambda _change: self._on_op_choice(), names="value")
+        self.op_image = _image("genlab-op-draws")
         self.class_mix_image = _image("genlab-class-mix")
         self.rss_image = _image("genlab-rss")
         self.class_line = widgets.HTML()
@@ -131,6 +177,7 @@ class PipelineLab(widgets.VBox):
                 self.grid,
                 self.compare,
                 self.draws_image,
+                widgets.VBox([self.op_choice, self.op_image]),
                 self.class_mix_image,
                 self.rss_image,
             ]
@@ -150,7 +197,9 @@ class PipelineLab(widgets.VBox):
             placeholder="spec.json", description="load spec", layout=widgets.Layout(width="26em")
         )
         self.load_path.add_class("genlab-load-path")
-        self.stats_progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="10em"))
+        self.stats_progress = widgets.IntProgress(
+            value=0, min=0, max=1, layout=widgets.Layout(width="10em")
+        )
         self.stats_progress.add_class("genlab-stats-progress")
 
         left = widgets.VBox(
@@ -159,7 +208,8 @@ class PipelineLab(widgets.VBox):
                 *[c.widget for c in self.source_controls.values()],
                 widgets.HTML("<b>stages</b> (run top to bottom)"),
                 self.stages_box,
-                widgets.HBox([self.add_choice, _button("add stage", "genlab-add", self._on_add)]),
+                widgets.HBox([self.add_choice, _button("add", "genlab-add", self._on_add)]),
+                self.add_help,
                 widgets.HBox(
                     [
                         self.export_path,
@@ -207,7 +257,7 @@ class PipelineLab(widgets.VBox):
             ],
             layout=widgets.Layout(width="54%"),
         )
-        super().__init__([self.message, widgets.HBox([left, right])])
+        super().__init__([widgets.HTML(_STYLE), self.message, widgets.HBox([left, right])])
         self.add_class("genlab-lab")
         self._rebuild_stages()
         self._redraw()
@@ -231,7 +281,8 @@ class PipelineLab(widgets.VBox):
         return self._act(lambda: self.model.move(stage, to), structure=True)
 
     def add_stage(self, name: str, index: int | None = None, **params: Any) -> bool:
-        """Insert a registered stage (at the end by default)."""
+        """Insert a registered stage at ``index``; by default an op goes after the last op
+        (or after ``read_images``), a pipeline stage at the end (:meth:`LabModel.place_for`)."""
         return self._act(lambda: self.model.add(name, index, **params), structure=True)
 
     def remove_stage(self, stage: int | str) -> bool:
@@ -245,6 +296,12 @@ class PipelineLab(widgets.VBox):
     def new_draw(self) -> bool:
         """Draw the random augmentations anew on the same images."""
         return self._act(self.model.new_draw)
+
+    def show_op(self, stage: int | str) -> None:
+        """Open the "one op alone" view on a stage (by position or name): 16 draws of it alone."""
+        position = self.model.pipeline._position(stage)
+        self.op_choice.value = position
+        self.views.selected_index = _VIEWS.index("one op alone")
 
     def export(self, stem: str | os.PathLike | None = None) -> ExportResult:
         """Return the pipeline the grid shows and, given ``stem``, write ``stem.json``/``stem.py``.
@@ -293,6 +350,7 @@ class PipelineLab(widgets.VBox):
                     indent=False,
                     layout=widgets.Layout(width="16em"),
                 )
+                toggle.add_class("genlab-toggle")
                 toggle.add_class(f"genlab-toggle-{config.name}")
                 toggle.observe(
                     lambda change, p=position: self._on_toggle(p, change["new"]), names="value"
@@ -313,10 +371,13 @@ class PipelineLab(widgets.VBox):
                         _button(
                             "✕", "genlab-remove", lambda p=position: self.remove_stage(p), "remove"
                         ),
-                        widgets.HTML(
-                            f"<small>{html.escape(info.help.replace('``', ''))}</small>",
-                            layout=widgets.Layout(width="auto"),
+                        _button(
+                            "alone",
+                            "genlab-show-op",
+                            lambda p=position: self.show_op(p),
+                            "this stage alone on one image, 16 draws",
                         ),
+                        _help(info.help),
                     ]
                 )
                 controls = []
@@ -334,7 +395,19 @@ class PipelineLab(widgets.VBox):
                 box.add_class(f"genlab-stage-{config.name}")
                 rows.append(box)
             self.stages_box.children = rows
-            self.add_choice.options = registry.names()
+            chosen = self.add_choice.value
+            self.add_choice.options = menu_options()
+            if chosen in registry.names():
+                self.add_choice.value = chosen
+            shown = self.op_choice.value
+            self.op_choice.options = [
+                (f"{position + 1}. {config.name}", position)
+                for position, config in enumerate(stages)
+            ]
+            if shown is not None and shown < len(stages):
+                self.op_choice.value = shown
+            elif stages:
+                self.op_choice.value = _first_op(stages)
         finally:
             self._syncing = False
 
@@ -405,8 +478,28 @@ class PipelineLab(widgets.VBox):
             values = {name: c.value for name, c in self.source_controls.items()}
             self._act(lambda: self.model.set_source(**values))
 
+    def _on_choice(self) -> None:
+        """A heading chosen moves to its first entry; the chosen entry's help shows below."""
+        index, name = self.add_choice.index, self.add_choice.value
+        if is_heading(name):
+            if index + 1 < len(self.add_choice.options):
+                self.add_choice.index = index + 1  # observed: this method runs again
+            return
+        info = registry.get(name) if name is not None else None
+        self.add_help.value = (
+            "" if info is None else
+            f"<small><code>{html.escape(name)}</code> ({html.escape(info.kind)}): "
+            f"{html.escape(info.help.replace('``', ''))}</small>"
+        )  # fmt: skip
+
     def _on_add(self) -> None:
-        self.add_stage(self.add_choice.value)
+        if not is_heading(self.add_choice.value):
+            self.add_stage(self.add_choice.value)
+
+    def _on_op_choice(self) -> None:
+        if not self._syncing:
+            self._stale_views.add(_VIEWS.index("one op alone"))
+            self._render_views()
 
     def _on_export(self) -> None:
         try:
@@ -441,10 +534,11 @@ class PipelineLab(widgets.VBox):
         labels = labels_of(batch.y, class_names)
         header = f"seed {model.pipeline.seed}, epoch {model.epoch}, batch {model.batch_index}"
         augment = next((s for s in model.pipeline.stages if s.name == "augment"), None)
-        if augment is not None and augment.params["seed"]:
-            header += f", draw {augment.params['seed']}"
+        draw = model.pipeline.augment_seed or (augment.params["seed"] if augment else 0)
+        if draw:
+            header += f", draw {draw}"
         if hasattr(batch.x, "ndim") and batch.x.ndim == 4:
-            self.grid_png = self.renderer.render(batch.x, labels, header)
+            self.grid_png = self.renderer.render(displayable_batch(batch.x), labels, header)
             self.grid.value = self.grid_png
         self.redraws += 1
         self.status.value = (
@@ -504,27 +598,50 @@ class PipelineLab(widgets.VBox):
     def _render_view(self, selected: int) -> None:
         model = self.model
         names = model.pipeline.class_names
-        if selected == 1:
+        view = _VIEWS[selected]
+        if view == "original vs processed":
             original, processed = model.original_pairs()
             if getattr(original.x, "ndim", 0) == 4 and getattr(processed.x, "ndim", 0) == 4:
                 n = min(8, original.size)
-                pairs = [img for i in range(n) for img in (original.x[i], processed.x[i])]
+                shown = displayable_batch(processed.x)
+                pairs = [img for i in range(n) for img in (original.x[i], shown[i])]
                 labels = labels_of(processed.y, names)
                 titles = [t for i in range(n) for t in (f"original {labels[i]}", "processed")]
                 self.compare.value = self.pair_renderer.render(
                     pairs, titles, "original | processed"
                 )
-        elif selected == 2:
+        elif view == "one image, many draws":
             draws = model.draws(16)
             if getattr(draws.x, "ndim", 0) == 4:
                 self.draws_image.value = self.draws_renderer.render(
-                    draws.x,
+                    displayable_batch(draws.x),
                     [f"draw {k}" for k in range(16)],
                     "one image under 16 draws (seeds seed..seed+15)",
                 )
-        elif selected == 3:
+        elif view == "one op alone":
+            position = self.op_choice.value
+            if position is None:
+                return
+            name = model.pipeline.stages[position].name
+            draws = model.op_draws(position, 16)
+            if getattr(draws.x, "ndim", 0) == 4:
+                titles = [
+                    f"draw {k}" + ("" if applied else " (not applied)")
+                    for k, applied in enumerate(draws.info.applied)
+                ] if registry.get(name).streamed else [f"draw {k}" for k in range(16)]  # fmt: skip
+                self.op_image.value = self.op_renderer.render(
+                    displayable_batch(draws.x),
+                    titles,
+                    f"{position + 1}. {name} alone on one image, 16 draws",
+                )
+        elif view == "class mix":
             counts = model.class_counts() if model.pipeline.multi_label else None
             self.class_mix_image.value = class_mix_png(labels_of(model.last.batch.y, names), names, counts)
-        elif selected == 4:
+        elif view == "memory over time":
             times, rss = model.sampler.arrays()
             self.rss_image.value = rss_png(times, rss)
+
+
+def _first_op(stages) -> int:
+    """The position of the first stage that draws per sample (an op), else 0."""
+    return next((i for i, s in enumerate(stages) if registry.get(s.name).streamed), 0)

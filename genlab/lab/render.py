@@ -8,12 +8,40 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from genlab.plotting import GridRenderer, encode_image, labels_of
 
-__all__ = ["GridRenderer", "class_mix_png", "encode_image", "figure_png", "labels_of", "rss_png"]
+__all__ = [
+    "GridRenderer",
+    "class_mix_png",
+    "displayable_batch",
+    "encode_image",
+    "figure_png",
+    "labels_of",
+    "rss_png",
+]
+
+
+def displayable_batch(images: np.ndarray) -> np.ndarray:
+    """Images as uint8 for display, stretched per channel over the whole batch, not per image.
+
+    A normalised float batch (``rescale_images``) is shown with one gain and offset per
+    channel for every image, so a darker or flatter image (``color_jitter``) still looks
+    darker or flatter than its neighbours; uint8 images are shown as they are.
+
+    >>> x = np.array([[[[0.0, 0.0, 0.0]]], [[[0.5, 1.0, 2.0]]]])
+    >>> displayable_batch(x)[:, 0, 0].tolist()
+    [[0, 0, 0], [255, 255, 255]]
+    """
+    if not isinstance(images, np.ndarray) or images.dtype == np.uint8 or images.ndim != 4:
+        return images
+    x = images.astype(np.float32)
+    low = x.min(axis=(0, 1, 2), keepdims=True)
+    span = np.maximum(x.max(axis=(0, 1, 2), keepdims=True) - low, 1e-12)
+    return ((x - low) / span * 255 + 0.5).astype(np.uint8)
 
 
 def figure_png(figure: Figure) -> bytes:

@@ -55,7 +55,8 @@ def _wait_until_settled(page, selectors: list[str], quiet_ms: int = 1500) -> Non
     )
 
 
-def test_tuning_notebook_toggle_slider_export(lab, jupyterlab_server):
+def _run_tuning_notebook(lab) -> None:
+    """Open the tuning notebook, run every cell and wait until the lab has settled."""
     page = lab.page
     lab.open_notebook(NOTEBOOK)
     lab.run_all_cells()
@@ -67,6 +68,17 @@ def test_tuning_notebook_toggle_slider_export(lab, jupyterlab_server):
     lab.wait_kernel_idle()
     _wait_until_settled(page, [".genlab-memory", "img.genlab-grid", ".genlab-stages"])
     assert page.locator(".jupyter-widgets-error-widget").count() == 0, "a widget failed to render"
+
+
+def _stage_names(page) -> list[str]:
+    """The stage toggles' labels, top to bottom ("1. read_images", ...), numbers dropped."""
+    labels = page.locator(".genlab-stages .genlab-toggle").all_text_contents()
+    return [label.strip().split(". ", 1)[1] for label in labels]
+
+
+def test_tuning_notebook_toggle_slider_export(lab, jupyterlab_server):
+    page = lab.page
+    _run_tuning_notebook(lab)
     exported = jupyterlab_server["root_dir"] / "exported" / "tuned.json"
     assert exported.exists()
 
@@ -74,31 +86,30 @@ def test_tuning_notebook_toggle_slider_export(lab, jupyterlab_server):
     memory = page.locator(".genlab-memory").first.text_content()
     assert "float32" in memory and "rescale_images" in memory
 
-    # toggle rescale_images off: uint8 all the way, the costs fall and the grid changes
+    # toggle rescale_images off: uint8 all the way, the costs fall
     toggle = page.locator(".genlab-toggle-rescale_images input[type=checkbox]").first
     toggle.scroll_into_view_if_needed()
     toggle.click()
     memory_off = _wait_for_change(page, ".genlab-memory", None, memory)
     assert "float32" not in memory_off
-    grid_off = _wait_for_change(page, "img.genlab-grid", "src", grid)
 
-    # and on again: the float32 figures come back
+    # and on again: the float32 figures come back, and the very same grid
     toggle.click()
     memory_on = _wait_for_change(page, ".genlab-memory", None, memory_off)
     assert "float32" in memory_on
-    grid_on = _wait_for_change(page, "img.genlab-grid", "src", grid_off)
+    _wait_until_settled(page, ["img.genlab-grid"])
+    grid_on = _grid_src(page)
+    assert grid_on == grid
 
-    # move the horizontal-flip slider of augment to its end (1.00)
-    handle = page.locator(
-        ".genlab-stage-augment .genlab-param-hflip .noUi-handle[role=slider]"
-    ).first
+    # move the hflip op's probability slider to its end (1.00)
+    handle = page.locator(".genlab-stage-hflip .genlab-param-p .noUi-handle[role=slider]").first
     handle.scroll_into_view_if_needed()
     handle.focus()
     for _ in range(5):  # a quick burst, like a drag: the lab throttles, the last value must land
         page.keyboard.press("ArrowLeft")
     page.keyboard.press("End")
     page.wait_for_function(
-        """() => document.querySelector('.genlab-stage-augment .genlab-param-hflip .widget-readout')
+        """() => document.querySelector('.genlab-stage-hflip .genlab-param-p .widget-readout')
                    .textContent.trim() === '1.00'""",
         timeout=WAIT_MS,
     )
@@ -117,11 +128,78 @@ def test_tuning_notebook_toggle_slider_export(lab, jupyterlab_server):
     assert exported.exists() and exported.with_suffix(".py").exists()
     spec = json.loads(exported.read_text())
     stages = {s["name"]: s for s in spec["stages"]}
-    assert stages["augment"]["params"]["hflip"] == 1.0
-    assert stages["augment"]["params"]["rotation_p"] == 0.5  # set by the notebook's second cell
+    assert stages["hflip"]["params"]["p"] == 1.0
+    assert stages["one_of"]["params"]["weights"] == [1.0, 3.0]  # set by the notebook's second cell
     assert stages["rescale_images"]["enabled"] is True
     page.locator(".genlab-lab").first.evaluate("el => el.scrollIntoView({block: 'start'})")
     lab.screenshot("tuning-notebook-lab")
+
+
+def _add_from_dropdown(page, name: str) -> None:
+    """Choose ``name`` in the grouped add menu, check its help line, press add."""
+    choice = page.locator(".genlab-add-choice select").first
+    choice.scroll_into_view_if_needed()
+    choice.select_option(value=f"   {name}")  # entries are indented under their heading
+    page.wait_for_function(
+        "name => document.querySelector('.genlab-add-help').textContent.includes(name)",
+        arg=name,
+        timeout=WAIT_MS,
+    )
+    before = len(_stage_names(page))
+    page.locator("button.genlab-add").first.click()
+    page.wait_for_function(
+        "n => document.querySelectorAll('.genlab-stages .genlab-toggle').length === n",
+        arg=before + 1,
+        timeout=WAIT_MS,
+    )
+
+
+def test_add_ops_from_the_grouped_dropdown_and_reorder(lab):
+    page = lab.page
+    _run_tuning_notebook(lab)
+    options = page.locator(".genlab-add-choice select option").all_text_contents()
+    options = [o.replace("\xa0", " ") for o in options]  # ipywidgets shows spaces as nbsp
+    headings = [o.strip("\u2500 ") for o in options if o.startswith("\u2500")]
+    assert headings[:2] == ["geometry", "colour"] and headings[-1] == "pipeline stages"
+    grid = _grid_src(page)
+
+    _add_from_dropdown(page, "random_resized_crop")
+    help_line = page.locator(".genlab-add-help").first.text_content()
+    assert "geometry" in help_line and "crop a random area" in help_line
+    grid_crop = _wait_for_change(page, "img.genlab-grid", "src", grid)
+    _add_from_dropdown(page, "color_jitter")
+    grid_both = _wait_for_change(page, "img.genlab-grid", "src", grid_crop)
+    names = _stage_names(page)
+    assert names[3:5] == ["random_resized_crop", "color_jitter"]  # after the last op, one_of
+    assert page.locator(".genlab-message").first.text_content().strip() == ""
+
+    # colour jitter above the crop: the same draws in another order give another grid
+    up = page.locator(".genlab-stage-color_jitter button.genlab-move-up").first
+    up.scroll_into_view_if_needed()
+    up.click()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.genlab-stages .genlab-toggle')]
+                   .map(el => el.textContent)[3].endsWith('4. color_jitter')""",
+        timeout=WAIT_MS,
+    )
+    _wait_for_change(page, "img.genlab-grid", "src", grid_both)
+    assert _stage_names(page)[3:5] == ["color_jitter", "random_resized_crop"]
+    assert page.locator(".genlab-message").first.text_content().strip() == ""
+
+    # the crop alone, 16 draws: its tab opens with the picture
+    alone = page.locator(".genlab-stage-random_resized_crop button.genlab-show-op").first
+    alone.scroll_into_view_if_needed()
+    alone.click()
+    page.wait_for_selector("img.genlab-op-draws[src]", state="visible", timeout=WAIT_MS)
+    _wait_until_settled(page, ["img.genlab-op-draws"])
+    # every tab title reads in full: no title is cut by its tab
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll('.genlab-views .lm-TabBar-tabLabel')]
+                   .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.textContent)"""
+    )
+    assert cut == []
+    page.locator(".genlab-lab").first.evaluate("el => el.scrollIntoView({block: 'start'})")
+    lab.screenshot("tuning-notebook-ops")
 
 
 def test_generators_notebook_stepper_buttons(lab):
