@@ -9,8 +9,7 @@ from typing import Any
 from ..ops import colour as pure  # the pure functions, named like the ops below
 from ..ops.colour import adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation
 from ..params import Float, Int, Range, Size
-from .geometry import _gate, probability
-from .op import Op, register_op
+from .op import Op, gate, probability, register_op
 
 __all__ = [
     "color_jitter",
@@ -100,7 +99,7 @@ def _gated(**fields: str):
     """A draw applying with probability ``p``, recording ``{field: params[name]}``."""
 
     def draw(rng, params, size):
-        return {f: params[name] for f, name in fields.items()} if _gate(rng, params["p"]) else None
+        return {f: params[name] for f, name in fields.items()} if gate(rng, params["p"]) else None
 
     return draw
 
@@ -121,7 +120,7 @@ grayscale = _sometimes(
 
 
 def _draw_blur(rng, params, size):
-    if not _gate(rng, params["p"]):
+    if not gate(rng, params["p"]):
         return None
     sigma = round(float(rng.uniform(*params["sigma"])), 4)
     return {"kernel_size": list(params["kernel_size"]), "sigma": sigma}
@@ -196,7 +195,7 @@ invert = _sometimes(
 
 
 def _draw_jpeg(rng, params, size):
-    if not _gate(rng, params["p"]):
+    if not gate(rng, params["p"]):
         return None
     low, high = params["quality"]
     return {"quality": int(rng.integers(low, high + 1))}

@@ -18,8 +18,8 @@ from ..ops.geometry import (
     perspective_coefficients,
     quarter_turns,
 )
-from ..params import Bool, Choice, Float, Floats, Int, Range, Size
-from .op import Op, register_op
+from ..params import Bool, Float, Floats, Int, Range, Size
+from .op import Op, fill_param, gate, probability, register_op, resample_param
 
 __all__ = [
     "hflip",
@@ -34,27 +34,7 @@ __all__ = [
 ]
 
 
-def probability(default: float, what: str) -> Float:
-    """The declaration of an op's probability of being applied."""
-    return Float(default, low=0.0, high=1.0, help=f"probability of {what}")
-
-
-def fill_param(what: str = "uncovered pixels") -> Floats:
-    """The declaration of an (R, G, B) fill colour, 0-255."""
-    return Floats((0.0, 0.0, 0.0), low=0.0, high=255.0, help=f"(R, G, B) colour of {what}")
-
-
-def resample_param(default: str = "bilinear") -> Choice:
-    """The declaration of a resampling filter."""
-    return Choice(default, choices=("nearest", "bilinear", "bicubic"), help="resampling filter")
-
-
 RESAMPLE_PARAM = resample_param("bilinear")
-
-
-def _gate(rng, p: float) -> bool:
-    """True with probability ``p``; always consumes one draw so later draws do not shift."""
-    return bool(rng.random() < p)
 
 
 # ----------------------------------------------------------------------------- flips
@@ -62,7 +42,7 @@ def _gate(rng, p: float) -> bool:
 
 hflip = register_op(Op(
     "hflip", "geometry", {"p": probability(0.5, "a horizontal flip")},
-    draw=lambda rng, params, size: {} if _gate(rng, params["p"]) else None,
+    draw=lambda rng, params, size: {} if gate(rng, params["p"]) else None,
     apply=lambda img, record: flip(img, horizontal=True),
     help="mirror the image left-right",
     equivalents={"torchvision": "RandomHorizontalFlip", "albumentations": "HorizontalFlip"},
@@ -70,7 +50,7 @@ hflip = register_op(Op(
 
 vflip = register_op(Op(
     "vflip", "geometry", {"p": probability(0.5, "a vertical flip")},
-    draw=lambda rng, params, size: {} if _gate(rng, params["p"]) else None,
+    draw=lambda rng, params, size: {} if gate(rng, params["p"]) else None,
     apply=lambda img, record: flip(img, horizontal=False),
     help="mirror the image top-bottom",
     equivalents={"torchvision": "RandomVerticalFlip", "albumentations": "VerticalFlip"},
@@ -78,7 +58,7 @@ vflip = register_op(Op(
 
 
 def _draw_rotate90(rng, params, size):
-    if not _gate(rng, params["p"]):
+    if not gate(rng, params["p"]):
         return None
     turns = rng.integers(1, 4)
     if size[0] != size[1]:  # a quarter turn would change the shape; a half turn does not
@@ -225,7 +205,7 @@ def _warp_fields(params, size) -> dict:
 
 
 def _draw_rotation(rng, params, size):
-    if not _gate(rng, params["p"]):
+    if not gate(rng, params["p"]):
         return None
     angle = round(float(rng.uniform(*params["degrees"])), 4)
     return {"angle": angle, **_warp_fields(params, size)}
@@ -256,7 +236,7 @@ random_rotation = register_op(Op(
 
 def _draw_affine(rng, params, size):
     """torchvision's RandomAffine draw: angle, integer translation, scale, shear x then y."""
-    if not _gate(rng, params["p"]):
+    if not gate(rng, params["p"]):
         return None
     height, width = size
     angle = float(rng.uniform(*params["degrees"]))
@@ -299,7 +279,7 @@ random_affine = register_op(Op(
 
 def _draw_perspective(rng, params, size):
     """torchvision's RandomPerspective draw: each corner moves inwards by a random amount."""
-    if not _gate(rng, params["p"]):
+    if not gate(rng, params["p"]):
         return None
     height, width = size
     bound_h = int(params["distortion_scale"] * (height // 2)) + 1

@@ -27,8 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..params import Bool, Int, Numbers, Param
-from .geometry import probability
-from .op import Op, get_op, register_op
+from .op import Op, get_op, probability, register_op
 
 __all__ = ["OpList", "one_of", "some_of"]
 

@@ -33,8 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..params import Float
-from .geometry import probability
-from .op import BatchOp, get_op, register_op, replay
+from .op import BatchOp, get_op, probability, register_op, replay
 
 __all__ = ["mixup", "cutmix", "replay_batch"]
 

@@ -6,14 +6,13 @@ import math
 
 from ..ops.noise import add_gaussian_noise, erase
 from ..params import Float, Range
-from .geometry import _gate, fill_param, probability
-from .op import Op, register_op
+from .op import Op, fill_param, gate, probability, register_op
 
 __all__ = ["gaussian_noise", "random_erasing"]
 
 
 def _draw_noise(rng, params, size):
-    if not _gate(rng, params["p"]):
+    if not gate(rng, params["p"]):
         return None
     # the noise itself is made in apply from this seed: a record stays a few bytes
     return {"mean": params["mean"], "sigma": params["sigma"], "seed": int(rng.integers(2**32))}
@@ -52,7 +51,7 @@ def erasing_box(rng, size, scale, ratio) -> tuple[int, int, int, int] | None:
 
 
 def _draw_erasing(rng, params, size):
-    if not _gate(rng, params["p"]):
+    if not gate(rng, params["p"]):
         return None
     box = erasing_box(rng, size, params["scale"], params["ratio"])
     if box is None:

@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import registry
 from ..batch import Batch
-from ..params import Param, validate_params
+from ..params import Choice, Float, Floats, Param, validate_params
 from ..seeding import sample_rngs
 from ..stages.protocol import _two_yield
 
@@ -46,6 +46,10 @@ __all__ = [
     "op_names",
     "replay",
     "stream_name",
+    "probability",
+    "fill_param",
+    "resample_param",
+    "gate",
 ]
 
 #: The kinds of op, in the order the lab lists them.
@@ -191,6 +195,29 @@ def _check_images(name: str, x: Any) -> np.ndarray:
 def _applied_of(batch: Batch) -> list[tuple]:
     applied = batch.info.applied
     return [()] * batch.size if applied is None else list(applied)
+
+
+# ----------------------------------------------------------------------------- declaring ops
+
+
+def probability(default: float, what: str) -> Float:
+    """The declaration of an op's probability of being applied."""
+    return Float(default, low=0.0, high=1.0, help=f"probability of {what}")
+
+
+def fill_param(what: str = "uncovered pixels") -> Floats:
+    """The declaration of an (R, G, B) fill colour, 0-255."""
+    return Floats((0.0, 0.0, 0.0), low=0.0, high=255.0, help=f"(R, G, B) colour of {what}")
+
+
+def resample_param(default: str = "bilinear") -> Choice:
+    """The declaration of a resampling filter."""
+    return Choice(default, choices=("nearest", "bilinear", "bicubic"), help="resampling filter")
+
+
+def gate(rng: np.random.Generator, p: float) -> bool:
+    """True with probability ``p``; always consumes one draw, so later draws do not shift."""
+    return bool(rng.random() < p)
 
 
 # ----------------------------------------------------------------------------- registry

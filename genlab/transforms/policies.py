@@ -45,8 +45,7 @@ from ..ops.colour import (
 )
 from ..ops.geometry import affine_by, rotate
 from ..params import Choice, Int
-from .geometry import fill_param
-from .op import Op, register_op
+from .op import Op, fill_param, register_op
 
 __all__ = [
     "PRIMITIVES",
