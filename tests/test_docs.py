@@ -112,6 +112,42 @@ def test_a_group_shows_the_members_it_drew(gallery, photo):
     assert set(titles) <= {"hflip", "vflip", "rotate90"} and len(set(titles)) > 1
 
 
+def test_a_batch_op_mixes_the_photo_with_its_mirror_and_shows_what_it_drew(gallery, photo, tmp_path):
+    from genlab import Float
+    from genlab.transforms import BatchOp
+
+    def draw(rngs, params, shape):
+        return [{"partner": (i - 1) % len(rngs), "lam": round(params["lam"] + i / 100, 2)} for i in range(len(rngs))]
+
+    def apply(x, y, records):
+        lam = np.array([r["lam"] for r in records])[:, None, None, None]
+        partners = [r["partner"] for r in records]
+        mixed = lam * x.astype(np.float64) + (1 - lam) * x[partners].astype(np.float64)
+        return np.rint(mixed).astype(np.uint8), y
+
+    toy = BatchOp("toy_mix", "mixing", {"lam": Float(0.5, low=0.0, high=1.0, help="weight of the sample")},
+                  draw=draw, apply=apply, help="blend each image with the one before")  # fmt: skip
+    entry = gallery._op_entry(toy)
+    assert entry.mixes
+    images, titles = gallery.draws(entry, photo, {"lam": 0.25})
+    mirror = photo[:, ::-1]
+    assert titles[0] == f"lam 0.25 with #{gallery.DRAWS - 1}" and titles[3] == "lam 0.28 with #2"
+    # sample 3 (a mirror) mixed with sample 2 (the photo), by its own lam
+    expected = np.rint(0.28 * mirror.astype(np.float64) + 0.72 * photo.astype(np.float64)).astype(np.uint8)
+    assert np.array_equal(images[3], expected)
+    page = gallery.write_gallery(tmp_path, [entry], image=photo)[0]
+    assert "| `lam` |" in page.read_text() and _png(tmp_path / "images" / "toy_mix-default.png").size
+
+
+def test_the_api_reference_describes_a_registered_op_by_its_declarations(tmp_path):
+    apigen = _load("apigen")
+    from genlab.transforms import get_op
+
+    text = apigen._entry("genlab.transforms.geometry.hflip", get_op("hflip"))
+    assert text.startswith(".. py:function:: genlab.transforms.geometry.hflip(*, p=0.5)")
+    assert get_op("hflip").help[1:] in text and ":doc:`/gallery/hflip`" in text
+
+
 def _public_objects():
     modules = ["genlab", "genlab.lab"]
     for name, framework in (("torch", "torch"), ("keras", "keras"), ("dask", "distributed")):

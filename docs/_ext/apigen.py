@@ -66,7 +66,27 @@ def _directive(obj: object) -> str:
     return "autodata"
 
 
+def _op_entry(path: str, op: object) -> str:
+    """A registered op, described by its declarations (its docstring would be its class's)."""
+    signature = ", ".join(f"{name}={param.default!r}" for name, param in op.params.items())
+    return (
+        f".. py:function:: {path}(*, {signature})\n\n"
+        f"   {op.help[:1].upper() + op.help[1:]}.\n\n"
+        f"   A registered op of kind ``{op.kind}`` (a :class:`~genlab.transforms.{type(op).__name__}`): "
+        "calling it checks the parameters and returns the stage; it is also a stage name for "
+        f"``Pipeline`` and specs. Parameters, pictures and equivalents: :doc:`/gallery/{op.name}`.\n"
+    )
+
+
+def _is_op(obj: object) -> bool:
+    from genlab.transforms import BatchOp, Op, op_names
+
+    return isinstance(obj, (Op, BatchOp)) and obj.name in op_names()
+
+
 def _entry(path: str, obj: object) -> str:
+    if _is_op(obj):
+        return _op_entry(path, obj)
     directive = _directive(obj)
     if directive == "autoclass":
         return f".. autoclass:: {path}\n   :members:\n   :undoc-members:\n   :show-inheritance:\n"

@@ -33,6 +33,16 @@ STRONGER: dict[str, dict[str, Any]] = {
     "random_resized_crop": {"scale": (0.08, 0.25)},
     "one_of": {"ops": [("hflip", {"p": 1.0}), ("vflip", {"p": 1.0}), ("rotate90", {"p": 1.0})]},
     "some_of": {"ops": ["hflip", "vflip", ("color_jitter", {"hue": 0.2})], "n": 2},
+    "random_rotation": {"degrees": (-45.0, 45.0)},
+    "random_affine": {"degrees": (-30.0, 30.0), "translate": (0.2, 0.2), "scale": (0.7, 1.3), "shear": (-15.0, 15.0)},
+    "gaussian_blur": {"kernel_size": (15, 15), "sigma": (2.0, 5.0)},
+    "jpeg": {"quality": (5, 20)},
+    "gaussian_noise": {"sigma": 0.25},
+    "rand_augment": {"num_ops": 3, "magnitude": 20},
+    "auto_augment": {"policy": "svhn"},  # another learned policy (a policy has no strength knob)
+    "trivial_augment_wide": {"fill": (128.0, 128.0, 128.0)},  # ditto: uncovered pixels shown grey
+    "mixup": {"alpha": 8.0},  # lam near 0.5: even blends
+    "cutmix": {"alpha": 8.0},  # boxes near half the image
     # the one-stage augment of genlab 0.1
     "augment-rotation": {"rotation_degrees": 45.0},
     "augment-crop": {"crop_scale": 0.15},
@@ -160,8 +170,11 @@ def sample_photo(root: Path | None = None) -> np.ndarray:
 def _short(record: Mapping[str, Any] | None) -> str:
     if record is None:
         return "not applied"
-    if isinstance(record.get("ops"), list):  # a group: the members it drew
-        return "+".join(r["op"] for r in record["ops"]) or "no member"
+    if isinstance(record.get("ops"), list):  # a group's members or a policy's operations
+        text = "+".join(_member(r) for r in record["ops"]) or "no member"
+        return text if len(text) <= 26 else text[:25] + "…"
+    if "lam" in record and "partner" in record:  # a batch op: mixed with which sample, how much
+        return f"lam {record['lam']:.2f} with #{record['partner']}"
     shown = {k: f"{v:g}" if isinstance(v, float) else str(v) for k, v in record.items()}
     if len(shown) == 1:
         text = "{}={}".format(*next(iter(shown.items())))
@@ -169,6 +182,14 @@ def _short(record: Mapping[str, Any] | None) -> str:
         text = " ".join(f"{k[0]}{v}" for k, v in shown.items())
     text = text or "applied"
     return text if len(text) <= 26 else text[:25] + "…"
+
+
+def _member(record: Mapping[str, Any]) -> str:
+    """A group member by its op name; a policy's operation by name and magnitude."""
+    if "op" in record:
+        return str(record["op"])
+    magnitude = record.get("magnitude")
+    return str(record.get("name")) + ("" if magnitude is None else f" {magnitude:g}")
 
 
 def draws(entry: Entry, image: np.ndarray, values: Mapping[str, Any]) -> tuple[list, list[str]]:
@@ -285,7 +306,9 @@ def index_page(all_entries: list[Entry]) -> str:
         f"under {DRAWS} draws (seed {SEED}, draw *i* uses `numpy.random.default_rng([{SEED}, i])`): once at the op's "
         "declared defaults and once at a stronger setting. The title of each picture is what the op drew "
         "for it (the record that `batch.info.applied` keeps and replay applies). The parameter tables are "
-        "generated from the ops' declarations, the same ones the lab makes its controls from. Every op is a "
+        "generated from the ops' declarations, the same ones the lab makes its controls from. A batch-mixing "
+        "op is shown on a batch of the photo and its mirror image, alternating (labels 0 and 1); its titles "
+        "say how much of each sample was kept (`lam`) and which sample it was mixed with. Every op is a "
         "stage of its own (see {mod}`genlab.transforms`); the last rows are the ops of the one-stage "
         "{func}`genlab.augment` of genlab 0.1, switched on by its probability parameters.\n\n"
         + "\n".join(rows)

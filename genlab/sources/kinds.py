@@ -81,20 +81,24 @@ class SourceKind:
     positional = ""  # the parameter written first, unnamed, in the Python expression
 
     def validate(self, given: dict) -> dict:
+        """The parameters ``given``, checked and completed with defaults; ValueError naming a bad one."""
         params = validate_params(self.name, self.params, given)
         if self.positional and not params[self.positional]:
             raise ValueError(f"{self.name}: parameter {self.positional!r} is required")
         return params
 
     def policy(self, params: dict):
+        """The retry policy of the ``retry`` settings in ``params``, None when they are unset."""
         return policy_from_settings(params["retry"])
 
     def listing(self, params: dict) -> Any:
+        """The source's listing (paths or shards, and labels), made once per pipeline."""
         raise NotImplementedError
 
     def batches(
         self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
     ) -> Iterator[Batch]:
+        """The batches of epoch ``epoch`` in the part ``split = (index, count)`` of the source."""
         batches = index_batches(listing, params, seed=seed, epoch=epoch, policy=self.policy(params))
         index, count = split
         return batches if count == 1 else itertools.islice(batches, index, None, count)
@@ -102,6 +106,7 @@ class SourceKind:
     def n_batches(
         self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
     ) -> int:
+        """How many batches :meth:`batches` gives for the same arguments."""
         total = n_batches(len(listing), params["batch_size"], params["drop_last"])
         return len(range(split[0], total, split[1]))
 

@@ -152,12 +152,14 @@ class ShardIndex:
         return sum(self.sample_counts())
 
     def sample_counts(self, policy=None) -> tuple[int, ...]:
+        """The number of samples in each shard, read from the shards once when not yet known."""
         if self.counts is None:
             self.counts = scan_shards(self.urls, policy, self.label_separator)[0]
         return self.counts
 
     @property
     def label_codes(self) -> np.ndarray:
+        """The one-hot row of each class, in the order of ``class_names``."""
         return one_hot(np.arange(len(self.class_names)), len(self.class_names))
 
     def encode(self, value: object) -> np.ndarray:

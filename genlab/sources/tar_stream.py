@@ -51,6 +51,7 @@ class ResumableStream(io.RawIOBase):
         self._remote = storage.is_remote(self.url)
 
     def readable(self) -> bool:
+        """Always True: the stream is read-only."""
         return True
 
     def _open(self):
@@ -98,6 +99,7 @@ class ResumableStream(io.RawIOBase):
             raise
 
     def readinto(self, buffer) -> int:
+        """Read up to ``len(buffer)`` bytes into ``buffer`` (retried per the policy); the count read."""
         size = len(buffer)
         if self._remote:
             data = remote.with_retries(
@@ -114,6 +116,7 @@ class ResumableStream(io.RawIOBase):
         return n
 
     def close(self) -> None:
+        """Close the underlying file or connection."""
         self._drop()
         super().close()
 
