@@ -199,15 +199,11 @@ class Pipeline:
         label_separator: str = "",
         class_names: Sequence[str] | None = None,
         batch_size: int = 32,
-        seed: int = 0,
-        stages: Sequence[Any] | None = None,
         shuffle: bool = True,
         drop_last: bool = False,
-        num_workers: int = 0,
-        prefetch: int = 2,
         retry: dict | None = None,
-        augment_seed: int = 0,
-        worker_kind: str = RUN_PARAMS["worker_kind"].default,
+        stages: Sequence[Any] | None = None,
+        **options: Any,
     ) -> Pipeline:
         """A pipeline over a table of image paths and labels (Keras' ``flow_from_dataframe``).
 
@@ -217,6 +213,9 @@ class Pipeline:
         ``y``). A row without a path or label is reported in ``report.ignored`` by row number;
         a row whose file cannot be read follows ``read_images``' ``on_error`` and is reported
         by row number and path. See :mod:`genlab.sources.table`.
+
+        ``options`` are the run settings of :class:`Pipeline` (``seed``, ``num_workers``,
+        ``worker_kind``, ``prefetch``, ``augment_seed``), as for :meth:`from_folder`.
         """
         from .sources.table import table_columns
 
@@ -226,10 +225,7 @@ class Pipeline:
             "class_names": class_names, "batch_size": batch_size, "shuffle": shuffle,
             "drop_last": drop_last, "retry": retry,
         }  # fmt: skip
-        return cls(
-            source, stages, seed=seed, num_workers=num_workers, prefetch=prefetch,
-            augment_seed=augment_seed, source_kind="table", worker_kind=worker_kind,
-        )  # fmt: skip
+        return cls(source, stages, source_kind="table", **options)
 
     @classmethod
     def from_shards(
@@ -241,21 +237,18 @@ class Pipeline:
         label_separator: str = "",
         shuffle_buffer: int = 1000,
         on_error: str = "skip",
-        seed: int = 0,
-        stages: Sequence[Any] | None = None,
         shuffle: bool = True,
         drop_last: bool = False,
-        num_workers: int = 0,
-        prefetch: int = 2,
         retry: dict | None = None,
-        augment_seed: int = 0,
-        worker_kind: str = RUN_PARAMS["worker_kind"].default,
+        stages: Sequence[Any] | None = None,
+        **options: Any,
     ) -> Pipeline:
         """A pipeline streaming WebDataset tar shards: ``"s3://b/train-{000000..000099}.tar"``,
         a list of URLs or a folder, read over fsspec with the retry policy of remote roots.
 
         Shard order is reshuffled per epoch from the seed; samples are mixed in a buffer of
         ``shuffle_buffer`` (bounded memory, approximate shuffle). See :mod:`genlab.sources.shards`.
+        ``options`` are the run settings of :class:`Pipeline`, as for :meth:`from_table`.
         """
         source = {
             "shards": list(shards) if isinstance(shards, (list, tuple)) else str(shards),
@@ -263,10 +256,7 @@ class Pipeline:
             "shuffle_buffer": shuffle_buffer, "on_error": on_error, "batch_size": batch_size,
             "shuffle": shuffle, "drop_last": drop_last, "retry": retry,
         }  # fmt: skip
-        return cls(
-            source, stages, seed=seed, num_workers=num_workers, prefetch=prefetch,
-            augment_seed=augment_seed, source_kind="shards", worker_kind=worker_kind,
-        )  # fmt: skip
+        return cls(source, stages, source_kind="shards", **options)
 
     # -- the dataset ---------------------------------------------------------------------
     @property
