@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import registry
 from ..batch import Batch
-from ..ops.decode import crop_in_source, decode_crop, decode_image
+from ..ops.decode import ImageReadError, crop_in_source, decode_crop, decode_image
 from ..ops.jpeg import jpeg_header
 from ..seeding import sample_rngs
 from .protocol import _two_yield
@@ -81,6 +81,19 @@ def read_and_crop(read_params: dict, crop_params: dict, stream: str = "random_re
     return gen
 
 
+def _decode_box(data: bytes, path: str, record: dict, options: dict, size: tuple[int, int], op: Any) -> np.ndarray:
+    """One sample: the crop ``record`` of what ``read_images(**options)`` would give, decoded at once."""
+    header = jpeg_header(data)
+    if header is None or not header.turbo_ready:  # the two stages' own code
+        return op.apply(decode_image(data, path=path, **options), record)
+    box = (record["top"], record["left"], record["height"], record["width"])
+    box, limit = crop_in_source(box, header.upright_size, options["target_size"], options["resize"])
+    return decode_crop(
+        data, box, size, resample=record["resample"], decoder="turbo", max_pixels=options["max_pixels"],
+        allow_truncated=options["allow_truncated"], path=path, limit=limit,
+    )  # fmt: skip
+
+
 def _read_and_crop(batch: Batch, read: dict, op: Any, crop_params: dict, stream: str) -> Batch:
     options = decode_options(read)
     read_hw = options["target_size"][::-1]
@@ -92,17 +105,12 @@ def _read_and_crop(batch: Batch, read: dict, op: Any, crop_params: dict, stream:
     def decode(data: bytes, path: str, index: int, position: int) -> np.ndarray:
         # a keyless batch draws by position, as the op would after read_images dropped a file
         record = op.draw(rngs[index if keyed else position], crop_params, read_hw)
-        header = jpeg_header(data)
-        if header is None or not header.turbo_ready:  # the two stages' own path
-            img = op.apply(decode_image(data, path=path, **options), record)
-        else:
-            box = (record["top"], record["left"], record["height"], record["width"])
-            box, limit = crop_in_source(box, header.upright_size, options["target_size"], options["resize"])
-            img = decode_crop(
-                data, box, (out_w, out_h), resample=record["resample"], decoder="turbo",
-                max_pixels=read["max_pixels"], allow_truncated=read["allow_truncated"], path=path,
-                limit=limit,
-            )  # fmt: skip
+        try:
+            img = _decode_box(data, path, record, options, (out_w, out_h), op)
+        except ImageReadError:
+            if not keyed:  # the next kept sample draws from this position's fresh generator
+                rngs[position] = sample_rngs(batch.info, stream, position + 1)[position]
+            raise
         records.append({"op": op.name, **record})
         return img
 
