@@ -190,3 +190,16 @@ def test_crop_in_source_maps_the_corners_of_the_read_image():
     box, _ = crop_in_source((128, 0, 128, 256), (500, 375), (256, 256), "center_crop")
     # the centre 375x375 square, its lower half
     assert np.allclose(box, (187.5, 62.5, 187.5, 375.0))
+
+
+def test_the_lab_previews_the_two_stages_with_the_draws_training_uses(photos):
+    from genlab.lab.model import LabModel
+
+    p = Pipeline.from_folder(photos, batch_size=32, seed=6, stages=chain())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        preview = LabModel(p).last
+        trained = p.run_stages(p.source_batch(0))
+    assert [row.name for row in preview.rows] == ["dataset", "read_images", "random_resized_crop"]
+    assert preview.batch.info.applied == trained.info.applied
+    assert mean_abs_diff(preview.batch.x, trained.x) < 3.0
