@@ -149,8 +149,7 @@ def test_a_keyless_batch_draws_by_position_after_a_skip(photos):
     read = {"target_size": (256, 256)}
     crop = {"size": (224, 224)}
     with pytest.warns(UserWarning, match=r"read_images skipped .*broken\.jpg"):
-        fused = next(GeneratorPipeline(iter([batch]), read_and_crop(
-            genlab.registry.get("read_images").validate(read), crop)))  # fmt: skip
+        fused = next(GeneratorPipeline(iter([batch]), read_and_crop(read, crop)))
     with pytest.warns(UserWarning, match="broken"):
         apart = next(GeneratorPipeline(iter([batch]), genlab.read_images(**read), get_op("random_resized_crop")(**crop)))
     assert fused.info.applied == apart.info.applied and np.array_equal(fused.y, apart.y)
@@ -182,6 +181,8 @@ def test_decode_crop_and_crop_in_source_refuse_bad_arguments():
         decode_crop(data.getvalue(), (0, 0, float("nan"), 10), (8, 8))
     with pytest.raises(ValueError, match="resize must be 'stretch' or 'center_crop'.*'pad'"):
         crop_in_source((0, 0, 10, 10), (40, 30), (20, 20), "pad")
+    with pytest.raises(ValueError, match="read_images: parameter 'decoder' must be one of"):
+        read_and_crop({"decoder": "fast"}, {})
 
 
 def test_crop_in_source_maps_the_corners_of_the_read_image():

@@ -67,10 +67,12 @@ def fusable(first: Any, second: Any) -> bool:
 def read_and_crop(read_params: dict, crop_params: dict, stream: str = "random_resized_crop"):
     """The fused stage: an unprimed two-yield generator named :data:`FUSED_NAME`.
 
-    ``read_params`` and ``crop_params`` are the two stages' validated parameters, ``stream``
-    the crop op's random stream (``Pipeline.stream_of`` of its stage).
+    ``read_params`` and ``crop_params`` are the two stages' parameters (checked here, the
+    defaults filled in), ``stream`` the crop op's random stream (``Pipeline.stream_of`` of
+    its stage).
     """
     op = _builtin("random_resized_crop")
+    read_params = registry.get("read_images").validate(dict(read_params))
     crop_params = op.validate(crop_params)
 
     def run(batch: Batch) -> Batch:
