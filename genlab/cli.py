@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 
 from . import __version__
-from .pipeline import Pipeline
+from .pipeline import RUN_PARAMS, Pipeline
 from .sample_data import KINDS, ensure_sample_data, make_sample_data
 from .spec import load
 
@@ -41,7 +41,9 @@ def _pipeline(target: str | None, args: argparse.Namespace) -> Pipeline:
     if args.seed is not None:
         pipeline.seed = args.seed
     if getattr(args, "workers", None) is not None:
-        pipeline.num_workers = args.workers
+        pipeline.num_workers = RUN_PARAMS["num_workers"].validate(args.workers, stage="options", name="--workers")
+    if getattr(args, "worker_kind", None) is not None:
+        pipeline.worker_kind = args.worker_kind
     return pipeline
 
 
@@ -127,7 +129,12 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run epochs and report throughput, memory and skips")
     pipeline_args(run)
     run.add_argument("--epochs", type=int, default=1)
-    run.add_argument("--workers", type=int, help="worker processes (0 = in-process)")
+    run.add_argument("--workers", type=int, help="workers making batches (0 = none: all in the main loop)")
+    run.add_argument(
+        "--worker-kind", choices=RUN_PARAMS["worker_kind"].choices,
+        help=f"workers are threads of this process or forked processes (default: the spec's, else "
+        f"{RUN_PARAMS['worker_kind'].default}; the same batches either way)",
+    )  # fmt: skip
     run.add_argument("--out", default="genlab-output", help="folder for pipeline.json, pipeline.py, grid.png ('' for none)")
     run.set_defaults(func=cmd_run)
 

@@ -342,13 +342,32 @@ class Pipeline:
         """A fresh generator for one of this pipeline's stages, drawing from its own stream."""
         return config.build(self.stream_of(config))
 
-    def build_stages(self) -> list:
-        """Fresh generators for the enabled stages, in order."""
-        return [self.build(s) for s in self.stages if s.enabled]
+    def build_stages(self, *, fuse: bool = True) -> list:
+        """Fresh generators for the enabled stages, in order.
 
-    def run_stages(self, batch: Batch, observer=None) -> Batch:
-        """Run one source batch through fresh coroutines of the enabled stages."""
-        with GeneratorPipeline(iter([batch]), *self.build_stages(), observer=observer) as run:
+        An enabled ``read_images`` directly followed by an enabled ``random_resized_crop``
+        runs as one stage that decodes only the crop's box, with the same draws and records
+        (:mod:`genlab.stages.fused`; ``read_images(fuse_crop=False)`` or ``fuse=False`` here
+        keeps them apart). Its generator is named ``"read_images+random_resized_crop"``.
+        """
+        from .stages.fused import fusable, read_and_crop
+
+        enabled = [s for s in self.stages if s.enabled]
+        steps = []
+        i = 0
+        while i < len(enabled):
+            if fuse and i + 1 < len(enabled) and fusable(enabled[i], enabled[i + 1]):
+                crop = enabled[i + 1]
+                steps.append(read_and_crop(enabled[i].params, crop.params, self.stream_of(crop)))
+                i += 2
+            else:
+                steps.append(self.build(enabled[i]))
+                i += 1
+        return steps
+
+    def run_stages(self, batch: Batch, observer=None, *, fuse: bool = True) -> Batch:
+        """Run one source batch through fresh coroutines of the enabled stages (see :meth:`build_stages`)."""
+        with GeneratorPipeline(iter([batch]), *self.build_stages(fuse=fuse), observer=observer) as run:
             return next(run)
 
     def iter_epoch(self, epoch: int) -> Iterator[Batch]:

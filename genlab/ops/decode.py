@@ -40,6 +40,7 @@ __all__ = [
     "ImageReadError",
     "ImageSource",
     "check_decode_params",
+    "crop_in_source",
     "decode_crop",
     "decode_image",
     "image_size",
@@ -353,7 +354,7 @@ def _decode_turbo(
 
 def decode_crop(
     source: ImageSource,
-    box: tuple[int, int, int, int],
+    box: tuple[float, float, float, float],
     size: tuple[int, int],
     *,
     resample: str = "bilinear",
@@ -361,6 +362,7 @@ def decode_crop(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     allow_truncated: bool = False,
     path: str | os.PathLike[str] | None = None,
+    limit: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """Decode the region ``box`` of an image, resized to ``size``: crop while decoding.
 
@@ -375,16 +377,22 @@ def decode_crop(
     ----------
     source : bytes, str, os.PathLike or binary file object
         The encoded image.
-    box : (int, int, int, int)
+    box : (number, number, number, number)
         ``(top, left, height, width)`` in pixels of the full, upright image (torchvision's
         order, as ``random_resized_crop`` records it); read the full size with
-        :func:`image_size`.
+        :func:`image_size`. Fractional values are sampled as such (a box mapped from a
+        resized image's pixels).
     size : (int, int)
         Output ``(width, height)``.
     resample, max_pixels, allow_truncated, path
         As in :func:`decode_image`.
     decoder : {"turbo", "pillow"}, optional
         ``"pillow"`` decodes the whole image with Pillow, then crops and resizes.
+    limit : (int, int), optional
+        Decode no finer than a ``(width, height)`` of the whole upright image, per side: the
+        detail a resize of the whole image to that size would keep (what ``read_images``
+        asks of the decoder). A box smaller than ``size`` then gets no more detail than a
+        crop of that resized image would. None: as fine as ``size`` needs.
 
     Returns
     -------
@@ -400,10 +408,14 @@ def decode_crop(
     """
     out_size = _checked_target_size(size, "stretch", resample, max_pixels)
     top, left, height, width = _checked_box(box)
+    if limit is not None and not (
+        isinstance(limit, (tuple, list)) and len(limit) == 2 and all(_is_int(v) and v > 0 for v in limit)
+    ):
+        raise ValueError(f"limit must be None or a (width, height) pair of positive ints, got {limit!r}")
     name = _describe(source, path)
     if decoder == "turbo":
         source, arr = _crop_turbo(source, name, (top, left, height, width), out_size, resample,
-                                  max_pixels)  # fmt: skip
+                                  max_pixels, limit)  # fmt: skip
         if arr is not None:
             return arr
     elif decoder != "pillow":
@@ -415,19 +427,23 @@ def decode_crop(
                        resample)  # fmt: skip
 
 
-def _checked_box(box: object) -> tuple[int, int, int, int]:
+def _checked_box(box: object) -> tuple[float, float, float, float]:
     try:
         top, left, height, width = box  # type: ignore[misc]
     except (TypeError, ValueError):
         top = None
     values = (top, left, height, width) if top is not None else ()
-    if not (values and all(_is_int(v) for v in values) and top >= 0 and left >= 0
+    if not (values and all(_is_number(v) for v in values) and top >= 0 and left >= 0
             and height > 0 and width > 0):  # fmt: skip
-        raise ValueError(f"box must be (top, left, height, width) ints inside the image, got {box!r}")
-    return int(top), int(left), int(height), int(width)
+        raise ValueError(f"box must be (top, left, height, width) numbers inside the image, got {box!r}")
+    return tuple(int(v) if _is_int(v) else float(v) for v in values)  # type: ignore[return-value]
 
 
-def _check_box_inside(box: tuple[int, int, int, int], full: tuple[int, int], name: str | None) -> None:
+def _is_number(value: object) -> bool:
+    return _is_int(value) or (isinstance(value, (float, np.floating)) and math.isfinite(value))
+
+
+def _check_box_inside(box: tuple[float, ...], full: tuple[int, int], name: str | None) -> None:
     top, left, height, width = box
     if left + width > full[0] or top + height > full[1]:
         raise ValueError(
@@ -446,10 +462,11 @@ def _resize_box(img: Image.Image, box, size: tuple[int, int], resample: str) -> 
 def _crop_turbo(
     source: ImageSource,
     name: str | None,
-    box: tuple[int, int, int, int],
+    box: tuple[float, float, float, float],
     size: tuple[int, int],
     resample: str,
     max_pixels: int | None,
+    limit: tuple[int, int] | None = None,
 ) -> tuple[ImageSource, np.ndarray | None]:
     """The libjpeg-turbo path of :func:`decode_crop`; None in place of the array for Pillow."""
     from .jpeg import as_image, decode_turbo, jpeg_header
@@ -466,6 +483,8 @@ def _crop_turbo(
     _check_box_inside(box, upright, name)
     # the smallest decode at which the box keeps `size` pixels, in the stored frame
     need = (math.ceil(upright[0] * size[0] / width), math.ceil(upright[1] * size[1] / height))
+    if limit is not None:  # no finer, per side, than a decode for a resize to `limit`
+        need = (min(need[0], limit[0]), min(need[1], limit[1]))
     decoded = decode_turbo(source, header, _raw_target(need, orientation))
     if decoded is None:
         return source, None
@@ -709,6 +728,49 @@ def _resize_geometry(
     crop_w, crop_h = min(width, target[0] / scale), min(height, target[1] / scale)
     left, top = (width - crop_w) / 2, (height - crop_h) / 2  # never negative (rounding)
     return target, (left, top, left + crop_w, top + crop_h)
+
+
+def crop_in_source(
+    box: tuple[int, int, int, int], full: tuple[int, int], target_size: tuple[int, int], resize: str
+) -> tuple[tuple[float, float, float, float], tuple[int, int]]:
+    """Where a crop of :func:`decode_image`'s output lies in the whole image, for :func:`decode_crop`.
+
+    Parameters
+    ----------
+    box : (int, int, int, int)
+        ``(top, left, height, width)`` in pixels of ``decode_image(..., target_size, resize=resize)``.
+    full : (int, int)
+        The upright ``(width, height)`` of the whole image (:func:`image_size`).
+    target_size : (int, int)
+        ``decode_image``'s output ``(width, height)``.
+    resize : {"stretch", "center_crop"}
+        Its resize policy (a padded output has no source pixels under its padding).
+
+    Returns
+    -------
+    box : (float, float, float, float)
+        ``(top, left, height, width)`` in pixels of the whole upright image.
+    limit : (int, int)
+        The decode size ``decode_image`` asks for: pass it as ``decode_crop(limit=...)`` so the
+        crop gets no more detail than a crop of the resized image had.
+
+    Examples
+    --------
+    >>> crop_in_source((0, 56, 112, 112), (448, 448), (224, 224), "stretch")
+    ((0.0, 112.0, 224.0, 224.0), (224, 224))
+    >>> [round(v, 6) for v in crop_in_source((0, 0, 224, 224), (400, 200), (224, 224), "center_crop")[0]]
+    [0.0, 100.0, 200.0, 200.0]
+    """
+    if resize not in ("stretch", "center_crop"):
+        raise ValueError(f"resize must be 'stretch' or 'center_crop' to map a crop to the source, got {resize!r}")
+    _, (x0, y0, x1, y1) = _resize_geometry(full, target_size, resize)
+    sx, sy = (x1 - x0) / target_size[0], (y1 - y0) / target_size[1]
+    top, left, height, width = box
+    src_top, src_left = y0 + top * sy, x0 + left * sx
+    # clamp the far edges: float rounding must not put them a hair outside the image
+    src_height = min(y0 + (top + height) * sy, float(full[1])) - src_top
+    src_width = min(x0 + (left + width) * sx, float(full[0])) - src_left
+    return (src_top, src_left, src_height, src_width), _draft_request(full, target_size, resize)
 
 
 # ----------------------------------------------------------------------------- pixels

@@ -54,6 +54,12 @@ class JpegHeader:
     orientation: int | None
 
     @property
+    def upright_size(self) -> tuple[int, int]:
+        """``(width, height)`` as displayed: swapped by the EXIF orientations 5 to 8."""
+        swapped = self.orientation in (5, 6, 7, 8)
+        return (self.height, self.width) if swapped else (self.width, self.height)
+
+    @property
     def turbo_ready(self) -> bool:
         """True when libjpeg-turbo decodes this exactly as Pillow would (8-bit Huffman Y/YCbCr)."""
         return (

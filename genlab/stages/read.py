@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -13,7 +14,7 @@ from ..params import Bool, Choice, Int, Size
 from ..sources.storage import read_bytes
 from .protocol import stage
 
-__all__ = ["read_images", "READ_PARAMS"]
+__all__ = ["read_images", "read_each", "READ_PARAMS"]
 
 READ_PARAMS = {
     "target_size": Size((224, 224), help="output (width, height) in pixels"),
@@ -36,21 +37,64 @@ READ_PARAMS = {
     ),
     "allow_truncated": Bool(False, help="decode truncated files, padding the missing part"),
     "max_pixels": Int(89_478_485, low=1, high=2**40, help="larger images are refused (decompression bombs)"),
+    "fuse_crop": Bool(
+        True,
+        help="in a Pipeline, a random_resized_crop right after decodes only its box (same draws; turbo, not pad)",
+    ),
 }  # fmt: skip
 
 
-def _read_one(path: str, options: dict, policy=None) -> np.ndarray:
+def _data_of(item, path: str, policy) -> bytes:
+    """The encoded bytes of one item of ``x``: the item itself, or the file it names."""
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return bytes(item)
     try:
-        data = read_bytes(path, policy)
+        return read_bytes(path, policy)
     except OSError as e:
         raise ImageReadError(f"cannot read {path!r}: {e}", path=path, reason=str(e)) from e
-    return decode_image(data, path=path, **options)
+
+
+def read_each(batch: Batch, decode: Callable, size_hw: tuple[int, int], on_error: str, stage: str) -> Batch:
+    """Decode every item of ``batch.x`` with ``decode(data, path, index, position)`` into one array.
+
+    ``index`` is the item's place in ``batch``, ``position`` its place among the items kept so
+    far. An unreadable item (:class:`ImageReadError`) is skipped (warned, counted in
+    ``info.skipped``, its label and per-sample info dropped with it) or raised, per ``on_error``.
+    """
+    out = np.empty((len(batch.x), *size_hw, 3), dtype=np.uint8)
+    kept: list[int] = []
+    skipped: list[tuple[str, str]] = []
+    policy = batch.info.extra.get("retry")
+    names = batch.info.paths
+    for i, item in enumerate(batch.x):
+        is_data = isinstance(item, (bytes, bytearray, memoryview))
+        path = (names[i] if names is not None else f"sample {i}") if is_data else str(item)
+        try:
+            out[len(kept)] = decode(_data_of(item, path, policy), path, i, len(kept))
+        except ImageReadError as e:
+            if on_error == "raise":
+                raise
+            warnings.warn(f"{stage} skipped {e.path!r}: {e.reason}", stacklevel=3)
+            skipped.append((str(path), e.reason))
+            continue
+        kept.append(i)
+    if not skipped:
+        return Batch(out, batch.y, batch.info)
+    info = batch.info.select(kept)
+    info = replace(info, skipped=info.skipped + tuple(skipped))
+    return Batch(out[: len(kept)], batch.y[kept], info)
+
+
+def decode_options(params: dict) -> dict:
+    """The keyword arguments of :func:`~genlab.ops.decode.decode_image` among ``read_images``' parameters."""
+    names = ("target_size", "resize", "resample", "decoder", "draft", "allow_truncated", "max_pixels")
+    return {k: params[k] for k in names}
 
 
 @stage(params=READ_PARAMS)
 def read_images(
     batch: Batch, *, target_size, resize, resample, decoder, draft, on_error, allow_truncated,
-    max_pixels,
+    max_pixels, fuse_crop,
 ) -> Batch:
     """Decode each path, convert to RGB and resize to ``target_size``.
 
@@ -62,34 +106,15 @@ def read_images(
     ``info.paths``. Remote reads follow the source's retry settings (``info.extra["retry"]``).
     A file that cannot be read is skipped (``on_error="skip"``: warned once, counted in
     ``batch.info.skipped``, and its label dropped with it) or raises naming the file.
+
+    ``fuse_crop`` changes nothing here: a :class:`~genlab.pipeline.Pipeline` reads it to run
+    this stage and a ``random_resized_crop`` right after it as one stage that decodes only the
+    crop's box (see :mod:`genlab.stages.fused`).
     """
-    options = dict(
-        target_size=target_size, resize=resize, resample=resample, decoder=decoder, draft=draft,
-        allow_truncated=allow_truncated, max_pixels=max_pixels,
-    )  # fmt: skip
+    options = decode_options(locals())
     width, height = target_size
-    out = np.empty((len(batch.x), height, width, 3), dtype=np.uint8)
-    kept: list[int] = []
-    skipped: list[tuple[str, str]] = []
-    policy = batch.info.extra.get("retry")
-    names = batch.info.paths
-    for i, item in enumerate(batch.x):
-        is_data = isinstance(item, (bytes, bytearray, memoryview))
-        path = (names[i] if names is not None else f"sample {i}") if is_data else str(item)
-        try:
-            if is_data:
-                out[len(kept)] = decode_image(bytes(item), path=path, **options)
-            else:
-                out[len(kept)] = _read_one(path, options, policy)
-        except ImageReadError as e:
-            if on_error == "raise":
-                raise
-            warnings.warn(f"read_images skipped {e.path!r}: {e.reason}", stacklevel=2)
-            skipped.append((str(path), e.reason))
-            continue
-        kept.append(i)
-    if not skipped:
-        return Batch(out, batch.y, batch.info)
-    info = batch.info.select(kept)
-    info = replace(info, skipped=info.skipped + tuple(skipped))
-    return Batch(out[: len(kept)], batch.y[kept], info)
+
+    def decode(data: bytes, path: str, index: int, position: int) -> np.ndarray:
+        return decode_image(data, path=path, **options)
+
+    return read_each(batch, decode, (height, width), on_error, "read_images")

@@ -1,0 +1,122 @@
+"""Crop while decoding: ``read_images`` and a ``random_resized_crop`` right after it, as one stage.
+
+A random resized crop keeps a part of the image; decoding the whole image at the read size
+and then cropping makes pixels that are thrown away. When a :class:`~genlab.pipeline.Pipeline`
+finds an enabled ``read_images`` (with ``fuse_crop``, the turbo decoder, ``draft`` and a
+``stretch`` or ``center_crop`` resize) directly followed by an enabled ``random_resized_crop``,
+it runs them as this one stage. Per sample it:
+
+1. draws the crop box with the op's own draw, from the op's own random stream, on the size
+   ``read_images`` would output (so the draws and the records are those of the two stages);
+2. maps the box into the whole image (:func:`~genlab.ops.decode.crop_in_source`);
+3. decodes only what the box needs (:func:`~genlab.ops.decode.decode_crop`): libjpeg-turbo
+   at the smallest M/8 scale that gives the box its output size, but never finer than the
+   scale ``read_images`` would have decoded at, then one resize of the box.
+
+Shapes, labels, keys, skipped files (``on_error``) and ``batch.info.applied`` are those of the
+two stages. Pixels differ slightly: one resize of the box instead of a resize of the whole
+image then a resize of the crop, sometimes from a smaller DCT scale (the README gives the
+measured difference). Files the fast path does not take (not a JPEG, CMYK, 12-bit, an EXIF
+orientation it cannot read) run through the two stages' own code, with the same pixels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import registry
+from ..batch import Batch
+from ..ops.decode import ImageReadError, crop_in_source, decode_crop, decode_image
+from ..ops.jpeg import jpeg_header
+from ..seeding import sample_rngs
+from .protocol import _two_yield
+from .read import decode_options, read_each
+
+__all__ = ["FUSED_NAME", "fusable", "read_and_crop"]
+
+FUSED_NAME = "read_images+random_resized_crop"
+
+
+def _builtin(name: str) -> Any:
+    """The factory registered as ``name`` when it is genlab's own (not a user's stage of that name)."""
+    from ..transforms.geometry import random_resized_crop
+    from .read import read_images
+
+    own = {"read_images": read_images, "random_resized_crop": random_resized_crop}[name]
+    return own if registry.get(name).factory is own else None
+
+
+def fusable(first: Any, second: Any) -> bool:
+    """True when two consecutive enabled stages (``.name``, ``.params``) can run as one fused stage.
+
+    ``first`` must be genlab's ``read_images`` with ``fuse_crop``, ``decoder="turbo"``,
+    ``draft`` and a ``stretch`` or ``center_crop`` resize; ``second`` genlab's
+    ``random_resized_crop``.
+    """
+    if (first.name, second.name) != ("read_images", "random_resized_crop"):
+        return False
+    if _builtin("read_images") is None or _builtin("random_resized_crop") is None:
+        return False
+    read = first.params
+    return bool(read["fuse_crop"] and read["decoder"] == "turbo" and read["draft"]
+                and read["resize"] in ("stretch", "center_crop"))  # fmt: skip
+
+
+def read_and_crop(read_params: dict, crop_params: dict, stream: str = "random_resized_crop"):
+    """The fused stage: an unprimed two-yield generator named :data:`FUSED_NAME`.
+
+    ``read_params`` and ``crop_params`` are the two stages' parameters (checked here, the
+    defaults filled in), ``stream`` the crop op's random stream (``Pipeline.stream_of`` of
+    its stage).
+    """
+    op = _builtin("random_resized_crop")
+    read_params = registry.get("read_images").validate(dict(read_params))
+    crop_params = op.validate(crop_params)
+
+    def run(batch: Batch) -> Batch:
+        return _read_and_crop(batch, read_params, op, crop_params, stream)
+
+    gen = _two_yield(run, {}, FUSED_NAME, False)
+    gen.__name__ = gen.__qualname__ = FUSED_NAME  # type: ignore[attr-defined]
+    return gen
+
+
+def _decode_box(data: bytes, path: str, record: dict, options: dict, size: tuple[int, int], op: Any) -> np.ndarray:
+    """One sample: the crop ``record`` of what ``read_images(**options)`` would give, decoded at once."""
+    header = jpeg_header(data)
+    if header is None or not header.turbo_ready:  # the two stages' own code
+        return op.apply(decode_image(data, path=path, **options), record)
+    box = (record["top"], record["left"], record["height"], record["width"])
+    box, limit = crop_in_source(box, header.upright_size, options["target_size"], options["resize"])
+    return decode_crop(
+        data, box, size, resample=record["resample"], decoder="turbo", max_pixels=options["max_pixels"],
+        allow_truncated=options["allow_truncated"], path=path, limit=limit,
+    )  # fmt: skip
+
+
+def _read_and_crop(batch: Batch, read: dict, op: Any, crop_params: dict, stream: str) -> Batch:
+    options = decode_options(read)
+    read_hw = options["target_size"][::-1]
+    out_w, out_h = crop_params["size"]
+    rngs = sample_rngs(batch.info, stream, len(batch.x))
+    keyed = batch.info.keys is not None
+    records: list[dict] = []
+
+    def decode(data: bytes, path: str, index: int, position: int) -> np.ndarray:
+        # a keyless batch draws by position, as the op would after read_images dropped a file
+        record = op.draw(rngs[index if keyed else position], crop_params, read_hw)
+        try:
+            img = _decode_box(data, path, record, options, (out_w, out_h), op)
+        except ImageReadError:
+            if not keyed:  # the next kept sample draws from this position's fresh generator
+                rngs[position] = sample_rngs(batch.info, stream, position + 1)[position]
+            raise
+        records.append({"op": op.name, **record})
+        return img
+
+    out = read_each(batch, decode, (out_h, out_w), read["on_error"], "read_images")
+    applied = out.info.applied
+    applied = [()] * out.size if applied is None else list(applied)
+    return out.replace(applied=tuple(a + (r,) for a, r in zip(applied, records)))
