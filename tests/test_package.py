@@ -8,12 +8,16 @@ from pathlib import Path
 
 import genlab
 
-JUPYTER_MODULES = ("ipywidgets", "IPython", "jupyterlab", "matplotlib.pyplot", "matplotlib", "torch", "dask")
+JUPYTER_MODULES = (
+    "ipywidgets", "IPython", "jupyterlab", "matplotlib.pyplot", "matplotlib", "torch", "dask",
+    "torchvision", "albumentations", "cv2", "pandas", "pyarrow",
+)  # fmt: skip
 
 
 def test_core_import_pulls_in_no_jupyter_widgets_or_heavy_extras():
     code = (
-        "import sys, genlab, genlab.pipeline, genlab.spec, genlab.validate, genlab.plotting, genlab.cli;"
+        "import sys, genlab, genlab.pipeline, genlab.spec, genlab.validate, genlab.plotting, genlab.cli,"
+        " genlab.transforms, genlab.sources.table, genlab.sources.shards;"
         f"print([m for m in {JUPYTER_MODULES!r} if m in sys.modules])"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
