@@ -32,6 +32,8 @@ __all__ = [
     "Size",
     "Floats",
     "Text",
+    "Numbers",
+    "Fixed",
     "control_kind",
     "validate_params",
 ]
@@ -198,7 +200,63 @@ class Text(Param):
         return value
 
 
+@dataclass(frozen=True)
+class Numbers(Param):
+    """A number or a list of numbers, as libraries take ranges (``0.2`` or ``(-0.2, 0.2)``).
+
+    Lists become tuples; whole numbers stay ``int`` when ``integer`` is set.
+
+    >>> Numbers((0.8, 1.2)).validate([0.9, 1])
+    (0.9, 1.0)
+    >>> Numbers(224, integer=True).validate([224, 224])
+    (224, 224)
+    """
+
+    integer: bool = False
+    kind = "numbers"
+
+    def coerce(self, value: Any) -> float | int | tuple:
+        if isinstance(value, (str, bytes)) or not isinstance(value, (numbers.Real, Sequence)):
+            raise TypeError(f"must be a number or a list of numbers, got {value!r}")
+        if isinstance(value, Sequence):
+            return tuple(_number(v, integer=self.integer) for v in value)
+        return _number(value, integer=self.integer)
+
+
+def _frozen_json(value: Any) -> Any:
+    """``value`` with lists as tuples, checked to hold only JSON types."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Real):
+        return _number(value, integer=isinstance(value, numbers.Integral))
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen_json(v) for v in value)
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: _frozen_json(v) for k, v in value.items()}
+    raise TypeError(f"must be plain data (numbers, strings, lists, objects), got {value!r}")
+
+
+@dataclass(frozen=True)
+class Fixed(Param):
+    """A value kept as it was given and shown read-only: no control can edit it.
+
+    It still goes into specs, so it must be plain data (numbers, strings, lists, objects).
+
+    >>> Fixed().validate([1, [2, "a"]])
+    (1, (2, 'a'))
+    >>> control_kind(Fixed())
+    'readonly'
+    """
+
+    kind = "fixed"
+
+    def coerce(self, value: Any) -> Any:
+        return _frozen_json(value)
+
+
 _CONTROL_RULES: tuple[tuple[type, str], ...] = (
+    (Fixed, "readonly"),
+    (Numbers, "floats"),
     (Bool, "checkbox"),
     (Choice, "dropdown"),
     (Size, "size"),
