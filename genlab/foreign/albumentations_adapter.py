@@ -130,11 +130,15 @@ class AlbumentationsLibrary(Library):
         except Exception as e:  # pydantic's ValidationError names the field
             raise ValueError(str(e).replace("\n", " ")) from e
 
-    def run(self, transform: Any, images: np.ndarray, rngs: list) -> Iterator[tuple[np.ndarray, dict]]:
+    def run(self, transform: Any, images: np.ndarray, seeds: np.ndarray) -> Iterator[tuple[np.ndarray, dict]]:
         children = list(_leaves(transform))
         single = getattr(transform, "transforms", None) is None
-        for img, rng in zip(images, rngs):
-            transform.set_random_state(rng, random.Random(int(rng.integers(2**63))))
+        bits = np.random.PCG64()
+        numpy_random, python_random = np.random.Generator(bits), random.Random()
+        transform.set_random_state(numpy_random, python_random)
+        for img, seed in zip(images, seeds.tolist()):
+            bits.state = _pcg64_state(seed)
+            python_random.seed(seed)
             for child in children:
                 child.params = {}
             out = transform(image=img)["image"]
@@ -148,6 +152,16 @@ class AlbumentationsLibrary(Library):
                         if c.params
                     ]
                 }
+
+
+def _pcg64_state(seed: int) -> dict:
+    """A PCG64 state from a 64-bit seed (cheaper than seeding through a SeedSequence)."""
+    return {
+        "bit_generator": "PCG64",
+        "state": {"state": seed << 64 | (seed ^ 0x5DEECE66D), "inc": (seed << 1) | 1},
+        "has_uint32": 0,
+        "uinteger": 0,
+    }
 
 
 def _record(params: dict) -> dict:

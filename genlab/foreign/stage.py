@@ -20,7 +20,7 @@ import numpy as np
 from ..batch import Batch
 from ..params import Param, validate_params
 from ..registry import StageInfo
-from ..seeding import sample_rngs
+from ..seeding import sample_seeds
 
 __all__ = ["ForeignStageInfo", "Library"]
 
@@ -111,8 +111,8 @@ class Library:
             built.append(resolve(name).build(resolve(name).validate(dict(child.get("params", {})))))
         return built
 
-    def run(self, transform: Any, images: np.ndarray, rngs: list) -> Iterator[tuple[np.ndarray, dict]]:
-        """Yield ``(image, record)`` per image, each drawing only from its own generator."""
+    def run(self, transform: Any, images: np.ndarray, seeds: np.ndarray) -> Iterator[tuple[np.ndarray, dict]]:
+        """Yield ``(image, record)`` per image, each drawing only from its own seed (``uint64``)."""
         raise NotImplementedError
 
     def stage_name(self, transform: Any) -> str:
@@ -186,10 +186,10 @@ class ForeignStageInfo(StageInfo):
         if prior is None or len(prior) != n:
             prior = ((),) * n
         occurrence = sum(1 for r in prior[0] if r.get("op") == self.name)
-        rngs = sample_rngs(batch.info, f"{self.name}/{occurrence}", n)
+        seeds = sample_seeds(batch.info, f"{self.name}/{occurrence}", n)
         out = None
         records = []
-        for i, (img, record) in enumerate(self.library.run(transform, x, rngs)):
+        for i, (img, record) in enumerate(self.library.run(transform, x, seeds)):
             if out is None:
                 out = np.empty((n, *img.shape), img.dtype)
             elif img.shape != out.shape[1:]:

@@ -135,13 +135,13 @@ class TorchvisionLibrary(Library):
             kwargs[name] = value
         return cls(**kwargs)
 
-    def run(self, transform: Any, images: np.ndarray, rngs: list) -> Iterator[tuple[np.ndarray, dict]]:
+    def run(self, transform: Any, images: np.ndarray, seeds: np.ndarray) -> Iterator[tuple[np.ndarray, dict]]:
         import torch
 
         record = {"params": "not recorded"}
         with torch.random.fork_rng(devices=[]):
-            for img, rng in zip(images, rngs):
-                torch.manual_seed(int(rng.integers(2**63)))
+            for img, seed in zip(images, seeds.tolist()):
+                torch.default_generator.manual_seed(seed)  # not torch.manual_seed: no GPU seeding
                 out = transform(torch.from_numpy(img).permute(2, 0, 1))
                 yield out.as_subclass(torch.Tensor).permute(1, 2, 0).numpy(), record
 
