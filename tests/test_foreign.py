@@ -325,3 +325,25 @@ def test_core_import_does_not_import_the_libraries_and_a_missing_one_names_the_e
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install genlab[albumentations]" in out.stdout
+
+
+def test_standalone_python_export_rebuilds_foreign_stages(digits_root, tmp_path):
+    p = pipeline_of(digits_root, genlab.from_albumentations(A.Rotate(limit=9, p=0.6)))
+    path = tmp_path / "exported.py"
+    p.to_python(path)
+    code = f"import runpy; q = runpy.run_path({str(path)!r})['pipeline']; print(q.stages[1])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "StageConfig('albumentations.Rotate', {'limit': (-9.0, 9.0), 'p': 0.6})" in out.stdout
+
+
+def test_numbers_and_fixed_declarations_check_their_values():
+    from genlab.params import Fixed, Numbers
+
+    assert Numbers(None, integer=True).validate((3, 4.0)) == (3, 4)
+    with pytest.raises(ValueError, match=r"size: parameter 'size' must be a whole number, got 3.5"):
+        Numbers(None, integer=True).validate((3, 3.5), stage="size", name="size")
+    with pytest.raises(ValueError, match=r"parameter 'limit' must be a number or a list of numbers, got 'a'"):
+        Numbers().validate("a", name="limit")
+    with pytest.raises(ValueError, match=r"parameter 'fill' must be plain data"):
+        Fixed().validate([object()], name="fill")
+    assert Fixed().validate({"a": [1, [2]]}) == {"a": (1, (2,))}

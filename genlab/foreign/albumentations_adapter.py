@@ -8,7 +8,6 @@ transform's own record of applied parameters (``transform.params``).
 
 from __future__ import annotations
 
-import functools
 import inspect
 import random
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ import numpy as np
 
 from ..params import Fixed, Float, Param
 from .declare import declare, literal_choices, plain, record_value
-from .stage import Library, checked_import
+from .stage import Library
 
 __all__ = ["AlbumentationsLibrary"]
 
@@ -49,19 +48,11 @@ class AlbumentationsLibrary(Library):
     def init_signature(self, cls: type) -> inspect.Signature:
         return inspect.signature(cls.__init__)
 
-    @functools.cache  # noqa: B019  (one library object for the process)
-    def transform_classes(self) -> dict[str, type]:
-        A = checked_import(self)
+    def transform_bases(self) -> tuple[type, ...]:
         from albumentations.core.composition import BaseCompose
         from albumentations.core.transforms_interface import BasicTransform
 
-        return {
-            name: value
-            for name, value in vars(A).items()
-            if isinstance(value, type)
-            and not name.startswith("_")
-            and issubclass(value, (BasicTransform, BaseCompose))
-        }
+        return (BasicTransform, BaseCompose)
 
     def refusal(self, cls: type) -> str | None:
         from albumentations.core.composition import BaseCompose, Compose

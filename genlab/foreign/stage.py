@@ -37,9 +37,24 @@ class Library:
     def import_library(self) -> Any:
         raise NotImplementedError
 
-    def transform_classes(self) -> dict[str, type]:
-        """The library's public transform classes by name: the only classes a spec may name."""
+    def transform_bases(self) -> tuple[type, ...]:
+        """The library's transform base classes (imports the library)."""
         raise NotImplementedError
+
+    @functools.cache  # noqa: B019  (one object per library, for the life of the process)
+    def transform_classes(self) -> dict[str, type]:
+        """The library's public transform classes by name: the only classes a spec may name.
+
+        Found among the classes of the library's namespace that subclass its transform base
+        classes; nothing is ever imported by a name given in a spec.
+        """
+        namespace = checked_import(self)
+        bases = self.transform_bases()
+        return {
+            name: value
+            for name, value in vars(namespace).items()
+            if isinstance(value, type) and not name.startswith("_") and issubclass(value, bases)
+        }
 
     def refusal(self, cls: type) -> str | None:
         """Why genlab cannot run ``cls`` on image batches, or None."""

@@ -10,7 +10,6 @@ torchvision does not expose what it drew: records say ``"not recorded"``.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import os
 from collections.abc import Iterator
@@ -73,14 +72,8 @@ class TorchvisionLibrary(Library):
         os.register_at_fork(after_in_child=_one_thread_after_fork)
         return v2
 
-    @functools.cache  # noqa: B019  (one library object for the process)
-    def transform_classes(self) -> dict[str, type]:
-        v2 = checked_import(self)
-        return {
-            name: value
-            for name, value in vars(v2).items()
-            if isinstance(value, type) and not name.startswith("_") and issubclass(value, v2.Transform)
-        }
+    def transform_bases(self) -> tuple[type, ...]:
+        return (checked_import(self).Transform,)
 
     def refusal(self, cls: type) -> str | None:
         name = cls.__name__
