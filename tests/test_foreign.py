@@ -347,3 +347,27 @@ def test_numbers_and_fixed_declarations_check_their_values():
     with pytest.raises(ValueError, match=r"parameter 'fill' must be plain data"):
         Fixed().validate([object()], name="fill")
     assert Fixed().validate({"a": [1, [2]]}) == {"a": (1, (2,))}
+
+
+def test_libraries_and_genlab_stages_mix_in_one_chain(digits_root):
+    from genlab.seeding import sample_seeds
+
+    rotate = ("torchvision.RandomRotation", {"degrees": 20})
+    p = pipeline_of(digits_root, [rotate])
+    source = p.source_batch(0)
+    read = p.copy()
+    read.stages = read.stages[:1]
+    images = read.run_stages(source)
+    rotated = p.run_stages(source)
+    # each image is exactly what torchvision gives for its per-sample seed, in H x W x C order
+    seeds = sample_seeds(images.info, "torchvision.RandomRotation/0")
+    transform = v2.RandomRotation(20)
+    for img, seed, out in zip(images.x, seeds.tolist(), rotated.x):
+        torch.default_generator.manual_seed(seed)
+        expected = transform(torch.from_numpy(img).permute(2, 0, 1)).permute(1, 2, 0).numpy()
+        assert np.array_equal(out, expected)
+    chain = [rotate, ("albumentations.HorizontalFlip", {"p": 0.5}), ("rescale_images", {"scale": 1 / 255})]
+    a = first_batch(pipeline_of(digits_root, chain))
+    b = first_batch(pipeline_of(digits_root, chain, num_workers=2))
+    assert a.x.shape == (8, 32, 40, 3) and a.x.dtype == np.float32 and np.array_equal(a.x, b.x)
+    assert [r["op"] for r in a.info.applied[0]] == ["torchvision.RandomRotation", "albumentations.HorizontalFlip"]

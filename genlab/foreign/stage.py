@@ -33,6 +33,9 @@ class Library:
 
     prefix: str = ""  # the stage name prefix: "albumentations"
     extra: str = ""  # the pip extra that installs it
+    #: ``run`` yields ``C x H x W`` images; the batch is then an ``N x H x W x C`` view of
+    #: ``N x C x H x W`` memory, so the library's next transform gets contiguous tensors.
+    channels_first: bool = False
 
     def import_library(self) -> Any:
         raise NotImplementedError
@@ -208,15 +211,22 @@ class ForeignStageInfo(StageInfo):
             if out is None:
                 out = np.empty((n, *img.shape), img.dtype)
             elif img.shape != out.shape[1:]:
+                first, this = (_hwc(s, self.library.channels_first) for s in (out.shape[1:], img.shape))
                 raise ValueError(
-                    f"{self.name} gave images of different sizes ({out.shape[1:]} and {img.shape}): "
+                    f"{self.name} gave images of different sizes ({first} and {this}): "
                     f"its output size varies from image to image; follow it with a fixed-size "
                     f"transform (albumentations.Resize, torchvision.Resize with two sizes, a crop)"
                 )
             out[i] = img
             records.append({"op": self.name, **record})
+        if self.library.channels_first:  # N x H x W x C over C x H x W memory: no interleaving copy
+            out = out.transpose(0, 2, 3, 1)
         applied = tuple(p + (r,) for p, r in zip(prior, records))
         return batch.replace(x=out, applied=applied)
+
+
+def _hwc(shape: tuple, channels_first: bool) -> tuple:
+    return (*shape[1:], shape[0]) if channels_first else shape
 
 
 def _stage_loop(info: ForeignStageInfo, transform: Any):

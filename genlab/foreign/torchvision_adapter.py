@@ -2,7 +2,9 @@
 
 Parameters are declared from each transform's ``__init__`` signature and defaults (with the
 value a probe instance keeps, which torchvision normalises: ``degrees=15`` is kept as
-``[-15.0, 15.0]``). Images go in as ``C x H x W`` tensors viewing genlab's ``H x W x C`` arrays.
+``[-15.0, 15.0]``). Images go in as ``C x H x W`` tensors viewing genlab's ``H x W x C`` arrays,
+and come out into a batch whose memory is ``N x C x H x W`` (seen as ``N x H x W x C``), so a
+chain of torchvision stages hands each transform contiguous tensors, as the library's own loop.
 Each sample's draws come from torch's global generator seeded from genlab's per-sample generator
 inside ``torch.random.fork_rng``, so the caller's torch random state is left as it was.
 torchvision does not expose what it drew: records say ``"not recorded"``.
@@ -65,6 +67,7 @@ _NEEDS_ANNOTATIONS = ("BoundingBox", "KeyPoint", "Clamping", "RandomIoUCrop")
 class TorchvisionLibrary(Library):
     prefix = "torchvision"
     extra = "torchvision"
+    channels_first = True
 
     def import_library(self) -> Any:
         from torchvision.transforms import v2
@@ -136,7 +139,7 @@ class TorchvisionLibrary(Library):
             for img, seed in zip(images, seeds.tolist()):
                 torch.default_generator.manual_seed(seed)  # not torch.manual_seed: no GPU seeding
                 out = transform(torch.from_numpy(img).permute(2, 0, 1))
-                yield out.as_subclass(torch.Tensor).permute(1, 2, 0).numpy(), record
+                yield out.as_subclass(torch.Tensor).numpy(), record
 
 
 def _one_thread_after_fork() -> None:
