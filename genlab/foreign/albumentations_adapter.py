@@ -1,9 +1,10 @@
 """albumentations (the MIT-licensed 2.0 line) as a genlab :class:`~genlab.foreign.stage.Library`.
 
 Parameters are declared from each transform's pydantic ``InitSchema`` (annotations, bounds,
-``Literal`` choices) and its ``__init__`` defaults. Each sample's draws come from genlab's
-per-sample generator, handed to the transform with ``set_random_state``; what was drawn is the
-transform's own record of applied parameters (``transform.params``).
+``Literal`` choices) and its ``__init__`` defaults. Each sample's draws come from its own seed
+(:func:`genlab.seeding.sample_seeds`), set into the numpy and Python generators the transform was
+given with ``set_random_state``; what was drawn is the transform's own record of its applied
+parameters (``transform.params``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A library's transform class as a genlab stage: declared parameters, per-sample seeding, records.
 
 :class:`Library` is what genlab needs from a transform library (its transform classes, how to
-declare, build, read back, and run one on a batch's images with given per-sample generators);
+declare, build, read back, and run one on a batch's images with given per-sample seeds);
 :class:`ForeignStageInfo` is the registry entry of one of its classes, so that specs, pipelines
 and the lab handle ``"albumentations.HorizontalFlip"`` like ``"augment"``.
 """
@@ -192,7 +192,11 @@ class ForeignStageInfo(StageInfo):
         return out
 
     def apply(self, transform: Any, batch: Batch) -> Batch:
-        """Run ``transform`` on every image of ``batch``, each from its own per-sample generator."""
+        """Run ``transform`` on every image of ``batch``, each from its own per-sample seed.
+
+        The seed stream is the stage name and its occurrence among same-named stages before it
+        (counted in the batch's records), so two ``Rotate`` stages draw differently.
+        """
         x = batch.x
         if not isinstance(x, np.ndarray) or x.ndim != 4:
             got = f"array of shape {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
@@ -252,8 +256,9 @@ def make_info(name: str, library: Library, cls: type) -> ForeignStageInfo:
     factory.__name__ = factory.__qualname__ = name
     factory.__doc__ = cls.__doc__
     info = ForeignStageInfo(
-        name, factory, params, f"{library.prefix}: {summary}", library=library, cls=cls, required=required
-    )
+        name=name, factory=factory, params=params, help=f"{library.prefix}: {summary}",
+        library=library, cls=cls, required=required,
+    )  # fmt: skip
     holder.append(info)
     return info
 

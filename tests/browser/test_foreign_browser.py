@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from .test_lab_browser import WAIT_MS, _grid_src, _wait_for_change, _wait_until_settled
+from .test_lab_browser import (
+    WAIT_MS,
+    _grid_src,
+    _wait_for_change,
+    _wait_until_settled,
+    click_export,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -50,13 +56,7 @@ def test_albumentations_slider_moves_and_the_grid_changes(lab, jupyterlab_server
     # the export button writes the new value into genlab's spec and albumentations' own JSON
     exported = jupyterlab_server["root_dir"] / "exported" / "bring_your_own.albumentations.json"
     exported.unlink()  # written by the notebook; the button must write it again
-    button = page.locator("button.genlab-export").first
-    button.scroll_into_view_if_needed()
-    button.click()
-    page.wait_for_function(
-        "() => document.querySelector('.genlab-export-result').textContent.includes('albumentations.json')",
-        timeout=WAIT_MS,
-    )
+    click_export(page, "albumentations.json")
     saved = json.loads(exported.read_text())["transform"]["transforms"]
     rotate = next(t for t in saved if t["__class_fullname__"] == "Rotate")
     assert rotate["p"] == 1.0 and rotate["limit"] == [-30.0, 30.0]
