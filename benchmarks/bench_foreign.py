@@ -46,7 +46,9 @@ def batches(x: np.ndarray) -> list[Batch]:
     for i, start in enumerate(range(0, len(x), BATCH)):
         chunk = x[start : start + BATCH]
         y = np.zeros((len(chunk), 1), np.int64)
-        out.append(Batch(chunk, y, BatchInfo(seed=0, index=i, keys=np.arange(start, start + len(chunk)))))
+        out.append(
+            Batch(chunk, y, BatchInfo(seed=0, index=i, keys=np.arange(start, start + len(chunk))))
+        )
     return out
 
 
@@ -116,7 +118,10 @@ def main() -> None:
     print(f"{n} images of 256 x 256, batches of {BATCH}, 1 process, fastest of {rounds} rounds\n")
     print("| library | library's own loop (ms/image) | genlab chain (ms/image) | ratio |")
     print("|---|---|---|---|")
-    for name, side in (("albumentations", albumentations_side), ("torchvision v2", torchvision_side)):
+    for name, side in (
+        ("albumentations", albumentations_side),
+        ("torchvision v2", torchvision_side),
+    ):
         _compose, stages, library = side(x)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -125,7 +130,9 @@ def main() -> None:
                 own.append(library())
                 ours.append(run_genlab(stages, data))
         a, b = min(own), min(ours)
-        print(f"| {name} ({len(stages)} transforms) | {a / n * 1000:.2f} | {b / n * 1000:.2f} | {b / a:.3f} |")
+        print(
+            f"| {name} ({len(stages)} transforms) | {a / n * 1000:.2f} | {b / n * 1000:.2f} | {b / a:.3f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -77,7 +77,9 @@ def test_albumentations_compose_round_trips_with_a_tuned_value(digits_root):
     assert isinstance(rotate, A.Rotate) and rotate.limit == (-7.0, 12.0) and rotate.p == 0.25
     rebuilt = A.from_dict(A.to_dict(back))
     assert rebuilt.transforms[2].limit == (-7.0, 12.0)
-    assert [type(t).__name__ for t in rebuilt.transforms] == [type(t).__name__ for t in back.transforms]
+    assert [type(t).__name__ for t in rebuilt.transforms] == [
+        type(t).__name__ for t in back.transforms
+    ]
     assert [type(t).__name__ for t in rebuilt.transforms[7].transforms] == ["Blur", "MotionBlur"]
 
 
@@ -96,7 +98,9 @@ def test_torchvision_compose_round_trips_with_a_tuned_value(digits_root):
     namespace: dict = {}
     exec(torchvision_snippet(p), namespace)  # the snippet builds the same transforms
     built = namespace["transform"]
-    assert [type(t).__name__ for t in built.transforms] == [type(t).__name__ for t in back.transforms]
+    assert [type(t).__name__ for t in built.transforms] == [
+        type(t).__name__ for t in back.transforms
+    ]
     assert list(built.transforms[3].degrees) == [-3.0, 4.0]
     image = torch.randint(0, 256, (3, 40, 32), dtype=torch.uint8)
     torch.manual_seed(0)
@@ -108,9 +112,15 @@ def test_torchvision_compose_round_trips_with_a_tuned_value(digits_root):
 def test_compositions_become_one_stage_holding_their_transforms(digits_root):
     (one_of,) = genlab.from_albumentations(A.OneOf([A.Blur(), A.ToGray()], p=0.9))
     assert one_of.name == "albumentations.OneOf" and one_of.params["p"] == 0.9
-    assert [c["name"] for c in one_of.params["transforms"]] == ["albumentations.Blur", "albumentations.ToGray"]
+    assert [c["name"] for c in one_of.params["transforms"]] == [
+        "albumentations.Blur",
+        "albumentations.ToGray",
+    ]
     (apply,) = genlab.from_torchvision(v2.RandomApply([v2.RandomInvert(p=1.0)], p=0.4))
-    assert apply.params["transforms"][0] == {"name": "torchvision.RandomInvert", "params": {"p": 1.0}}
+    assert apply.params["transforms"][0] == {
+        "name": "torchvision.RandomInvert",
+        "params": {"p": 1.0},
+    }
     p = pipeline_of(digits_root, [one_of, apply])
     assert first_batch(p).x.shape == (8, 32, 40, 3)  # target_size is (width, height)
 
@@ -120,7 +130,9 @@ def test_compositions_become_one_stage_holding_their_transforms(digits_root):
 
 @pytest.mark.parametrize("make", [albumentations_compose, torchvision_compose], ids=["albu", "tv"])
 def test_same_seed_same_bytes_twice_and_with_two_workers(make, digits_root):
-    convert = genlab.from_albumentations if make is albumentations_compose else genlab.from_torchvision
+    convert = (
+        genlab.from_albumentations if make is albumentations_compose else genlab.from_torchvision
+    )
     p = pipeline_of(digits_root, convert(make()))
     first = [b.x for b in p]
     again = [b.x for b in p.copy()]
@@ -138,7 +150,9 @@ def test_draws_are_per_sample_and_leave_the_callers_random_state(digits_root):
     p = pipeline_of(digits_root, genlab.from_torchvision(v2.RandomRotation(40)))
     x = first_batch(p).x
     assert torch.equal(state, torch.random.get_rng_state())
-    alone = [first_batch(pipeline_of(digits_root, [("torchvision.RandomRotation", {"degrees": 40})]))]
+    alone = [
+        first_batch(pipeline_of(digits_root, [("torchvision.RandomRotation", {"degrees": 40})]))
+    ]
     assert np.array_equal(alone[0].x, x)
     # one sample gets the same draw whichever batch it lands in: the sample keys seed it
     big = Pipeline.from_folder(digits_root, batch_size=16, seed=5, shuffle=True, stages=[
@@ -166,7 +180,10 @@ def test_records_say_what_was_applied(digits_root):
     flips = [applied[0] for applied in b.info.applied]
     assert {r["op"] for r in flips} == {"albumentations.HorizontalFlip"}
     assert {r["applied"] for r in flips} == {True, False}  # 8 samples at p=0.5, seed 5
-    assert all(applied[1] == {"op": "torchvision.RandomInvert", "params": "not recorded"} for applied in b.info.applied)
+    assert all(
+        applied[1] == {"op": "torchvision.RandomInvert", "params": "not recorded"}
+        for applied in b.info.applied
+    )
     json.dumps([list(a) for a in b.info.applied])
 
 
@@ -239,7 +256,9 @@ def test_bad_values_are_refused_naming_the_stage_and_parameter(digits_root):
         p.set_params("albumentations.Rotate", p=2.0)
     with pytest.raises(ValueError, match=r"albumentations.Rotate: .*interpolation"):
         p.set_params("albumentations.Rotate", interpolation=9)
-    with pytest.raises(ValueError, match=r"torchvision.RandomResizedCrop: parameter 'size' is required"):
+    with pytest.raises(
+        ValueError, match=r"torchvision.RandomResizedCrop: parameter 'size' is required"
+    ):
         StageConfig("torchvision.RandomResizedCrop")
     with pytest.raises(ValueError, match=r"albumentations.Rotate: unknown parameter 'angle'"):
         StageConfig("albumentations.Rotate", {"angle": 3})
@@ -247,7 +266,10 @@ def test_bad_values_are_refused_naming_the_stage_and_parameter(digits_root):
 
 def test_varying_output_size_is_an_error_naming_the_stage(digits_root):
     p = pipeline_of(digits_root, [("torchvision.RandomRotation", {"degrees": 30, "expand": True})])
-    with pytest.raises(genlab.StageError, match=r"torchvision.RandomRotation gave images of different sizes.*fixed-size"):
+    with pytest.raises(
+        genlab.StageError,
+        match=r"torchvision.RandomRotation gave images of different sizes.*fixed-size",
+    ):
         first_batch(p)
 
 
@@ -256,7 +278,9 @@ def test_varying_output_size_is_an_error_naming_the_stage(digits_root):
 
 @pytest.mark.parametrize("make", [albumentations_compose, torchvision_compose], ids=["albu", "tv"])
 def test_every_parameter_has_a_control_editable_when_its_type_is(make):
-    convert = genlab.from_albumentations if make is albumentations_compose else genlab.from_torchvision
+    convert = (
+        genlab.from_albumentations if make is albumentations_compose else genlab.from_torchvision
+    )
     kinds = {}
     for config in convert(make()):
         for name, param in resolve(config.name).params.items():
@@ -291,9 +315,19 @@ def test_lab_controls_edit_foreign_parameters_and_show_the_others_read_only():
 
 
 def test_export_writes_the_libraries_own_forms(digits_root, tmp_path):
-    p = pipeline_of(digits_root, [*genlab.from_albumentations(A.Rotate(limit=11)), *genlab.from_torchvision(v2.RandomInvert())])
+    p = pipeline_of(
+        digits_root,
+        [
+            *genlab.from_albumentations(A.Rotate(limit=11)),
+            *genlab.from_torchvision(v2.RandomInvert()),
+        ],
+    )
     paths = export_files(p, tmp_path / "tuned")
-    assert [x.name for x in paths] == ["tuned.albumentations.json", "tuned.albumentations.yaml", "tuned.torchvision.py"]
+    assert [x.name for x in paths] == [
+        "tuned.albumentations.json",
+        "tuned.albumentations.yaml",
+        "tuned.torchvision.py",
+    ]
     for path in paths[:2]:
         loaded = A.load(str(path), data_format=path.suffix[1:])
         assert loaded.transforms[0].limit == (-11.0, 11.0)
@@ -304,12 +338,17 @@ def test_lab_model_export_includes_library_files(digits_root, tmp_path):
     pytest.importorskip("ipywidgets")
     from genlab.lab.model import LabModel
 
-    model = LabModel(pipeline_of(digits_root, genlab.from_albumentations(A.Rotate(limit=11, p=1.0))))
+    model = LabModel(
+        pipeline_of(digits_root, genlab.from_albumentations(A.Rotate(limit=11, p=1.0)))
+    )
     before = model.last.batch.x.copy()
     model.set_params(1, limit=(30, 31))
     assert not np.array_equal(model.last.batch.x, before)
     result = model.export(tmp_path / "out" / "lab")
-    assert [p.name for p in result.library_paths] == ["lab.albumentations.json", "lab.albumentations.yaml"]
+    assert [p.name for p in result.library_paths] == [
+        "lab.albumentations.json",
+        "lab.albumentations.yaml",
+    ]
     assert A.load(str(result.library_paths[0])).transforms[0].limit == (30.0, 31.0)
 
 
@@ -342,7 +381,9 @@ def test_numbers_and_fixed_declarations_check_their_values():
     assert Numbers(None, integer=True).validate((3, 4.0)) == (3, 4)
     with pytest.raises(ValueError, match=r"size: parameter 'size' must be a whole number, got 3.5"):
         Numbers(None, integer=True).validate((3, 3.5), stage="size", name="size")
-    with pytest.raises(ValueError, match=r"parameter 'limit' must be a number or a list of numbers, got 'a'"):
+    with pytest.raises(
+        ValueError, match=r"parameter 'limit' must be a number or a list of numbers, got 'a'"
+    ):
         Numbers().validate("a", name="limit")
     with pytest.raises(ValueError, match=r"parameter 'fill' must be plain data"):
         Fixed().validate([object()], name="fill")
@@ -366,8 +407,15 @@ def test_libraries_and_genlab_stages_mix_in_one_chain(digits_root):
         torch.default_generator.manual_seed(seed)
         expected = transform(torch.from_numpy(img).permute(2, 0, 1)).permute(1, 2, 0).numpy()
         assert np.array_equal(out, expected)
-    chain = [rotate, ("albumentations.HorizontalFlip", {"p": 0.5}), ("rescale_images", {"scale": 1 / 255})]
+    chain = [
+        rotate,
+        ("albumentations.HorizontalFlip", {"p": 0.5}),
+        ("rescale_images", {"scale": 1 / 255}),
+    ]
     a = first_batch(pipeline_of(digits_root, chain))
     b = first_batch(pipeline_of(digits_root, chain, num_workers=2))
     assert a.x.shape == (8, 32, 40, 3) and a.x.dtype == np.float32 and np.array_equal(a.x, b.x)
-    assert [r["op"] for r in a.info.applied[0]] == ["torchvision.RandomRotation", "albumentations.HorizontalFlip"]
+    assert [r["op"] for r in a.info.applied[0]] == [
+        "torchvision.RandomRotation",
+        "albumentations.HorizontalFlip",
+    ]

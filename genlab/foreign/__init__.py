@@ -161,7 +161,14 @@ def _call_text(name: str, params: dict, defaults: dict, indent: str) -> str:
             continue
         if key == "transforms":
             inner = ",\n".join(
-                indent + "    " + _call_text(c["name"], dict(c["params"]), resolve(c["name"]).default_params(), indent + "    ").strip()
+                indent
+                + "    "
+                + _call_text(
+                    c["name"],
+                    dict(c["params"]),
+                    resolve(c["name"]).default_params(),
+                    indent + "    ",
+                ).strip()
                 for c in value
             )
             args.append(f"transforms=[\n{inner},\n{indent}]")
@@ -179,11 +186,18 @@ def torchvision_snippet(pipeline: Any) -> str:
     ``C x H x W`` tensors, as in genlab.
     """
     stages = pipeline.stages if hasattr(pipeline, "stages") else list(pipeline)
-    lines = ["import torch", "from torchvision.transforms import v2", "", "transform = v2.Compose(["]
+    lines = [
+        "import torch",
+        "from torchvision.transforms import v2",
+        "",
+        "transform = v2.Compose([",
+    ]
     for config in stages:
         if config.enabled and config.name.startswith("torchvision."):
             info = resolve(config.name)
-            lines.append(_call_text(config.name, config.params, info.default_params(), "    ") + ",")
+            lines.append(
+                _call_text(config.name, config.params, info.default_params(), "    ") + ","
+            )
     lines.append("])")
     return "\n".join(lines) + "\n"
 

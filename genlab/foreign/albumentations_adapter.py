@@ -122,7 +122,9 @@ class AlbumentationsLibrary(Library):
         except Exception as e:  # pydantic's ValidationError names the field
             raise ValueError(str(e).replace("\n", " ")) from e
 
-    def run(self, transform: Any, images: np.ndarray, seeds: np.ndarray) -> Iterator[tuple[np.ndarray, dict]]:
+    def run(
+        self, transform: Any, images: np.ndarray, seeds: np.ndarray
+    ) -> Iterator[tuple[np.ndarray, dict]]:
         children = list(_leaves(transform))
         single = getattr(transform, "transforms", None) is None
         bits = np.random.PCG64()
@@ -137,13 +139,16 @@ class AlbumentationsLibrary(Library):
             if single:
                 yield out, {"applied": bool(transform.params), "params": _record(transform.params)}
             else:
-                yield out, {
-                    "applied": [
-                        {"transform": type(c).__name__, "params": _record(c.params)}
-                        for c in children
-                        if c.params
-                    ]
-                }
+                yield (
+                    out,
+                    {
+                        "applied": [
+                            {"transform": type(c).__name__, "params": _record(c.params)}
+                            for c in children
+                            if c.params
+                        ]
+                    },
+                )
 
 
 def _pcg64_state(seed: int) -> dict:

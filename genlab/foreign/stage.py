@@ -129,7 +129,9 @@ class Library:
             built.append(resolve(name).build(resolve(name).validate(dict(child.get("params", {})))))
         return built
 
-    def run(self, transform: Any, images: np.ndarray, seeds: np.ndarray) -> Iterator[tuple[np.ndarray, dict]]:
+    def run(
+        self, transform: Any, images: np.ndarray, seeds: np.ndarray
+    ) -> Iterator[tuple[np.ndarray, dict]]:
         """Yield ``(image, record)`` per image, each drawing only from its own seed (``uint64``)."""
         raise NotImplementedError
 
@@ -163,7 +165,9 @@ class ForeignStageInfo(StageInfo):
     required: frozenset = frozenset()
 
     def validate(self, given: dict[str, Any]) -> dict[str, Any]:
-        missing = [name for name in self.params if name in self.required and given.get(name) is None]
+        missing = [
+            name for name in self.params if name in self.required and given.get(name) is None
+        ]
         if missing:
             raise ValueError(f"{self.name}: parameter {missing[0]!r} is required")
         values = validate_params(self.name, self.params, given)
@@ -200,7 +204,9 @@ class ForeignStageInfo(StageInfo):
         x = batch.x
         if not isinstance(x, np.ndarray) or x.ndim != 4:
             got = f"array of shape {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
-            raise TypeError(f"{self.name} works on N x H x W x C image arrays (put it after read_images), got {got}")
+            raise TypeError(
+                f"{self.name} works on N x H x W x C image arrays (put it after read_images), got {got}"
+            )
         n = len(x)
         if n == 0:
             return batch
@@ -215,7 +221,9 @@ class ForeignStageInfo(StageInfo):
             if out is None:
                 out = np.empty((n, *img.shape), img.dtype)
             elif img.shape != out.shape[1:]:
-                first, this = (_hwc(s, self.library.channels_first) for s in (out.shape[1:], img.shape))
+                first, this = (
+                    _hwc(s, self.library.channels_first) for s in (out.shape[1:], img.shape)
+                )
                 raise ValueError(
                     f"{self.name} gave images of different sizes ({first} and {this}): "
                     f"its output size varies from image to image; follow it with a fixed-size "

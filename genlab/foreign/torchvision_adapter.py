@@ -131,7 +131,9 @@ class TorchvisionLibrary(Library):
             kwargs[name] = value
         return cls(**kwargs)
 
-    def run(self, transform: Any, images: np.ndarray, seeds: np.ndarray) -> Iterator[tuple[np.ndarray, dict]]:
+    def run(
+        self, transform: Any, images: np.ndarray, seeds: np.ndarray
+    ) -> Iterator[tuple[np.ndarray, dict]]:
         import torch
 
         record = {"params": "not recorded"}
