@@ -345,6 +345,8 @@ def test_lab_model_export_includes_library_files(digits_root, tmp_path):
     model.set_params(1, limit=(30, 31))
     assert not np.array_equal(model.last.batch.x, before)
     result = model.export(tmp_path / "out" / "lab")
+    trained = next(iter(genlab.load(result.spec_path).iter_epoch(result.epoch)))
+    assert np.array_equal(trained.x, model.last.batch.x)  # the preview is what training gets
     assert [p.name for p in result.library_paths] == [
         "lab.albumentations.json",
         "lab.albumentations.yaml",
