@@ -28,6 +28,7 @@ __version__ = "0.2.0"
 
 from . import registry, transforms
 from .batch import Batch, BatchInfo
+from .foreign import from_albumentations, from_torchvision, to_albumentations, to_torchvision
 from .ops.decode import ImageReadError
 from .params import Bool, Choice, Float, Floats, Int, Size, Text
 from .pipeline import Pipeline, StageConfig
@@ -63,6 +64,11 @@ __all__ = [
     "Pipeline",
     "StageConfig",
     "load",
+    # transforms you already train with (albumentations, torchvision v2)
+    "from_albumentations",
+    "from_torchvision",
+    "to_albumentations",
+    "to_torchvision",
     # writing stages
     "stage",
     "register",

@@ -34,6 +34,8 @@ __all__ = [
     "Range",
     "Numbers",
     "Text",
+    "Numbers",
+    "Fixed",
     "control_kind",
     "validate_params",
 ]
@@ -231,31 +233,6 @@ class Range(Param):
 
 
 @dataclass(frozen=True)
-class Numbers(Param):
-    """A list of real numbers of any length; a comma-separated string is accepted too.
-
-    >>> Numbers((), low=0.0).validate("1, 2.5")
-    (1.0, 2.5)
-    """
-
-    low: float | None = None
-    high: float | None = None
-    kind = "numbers"
-
-    def coerce(self, value: Any) -> tuple[float, ...]:
-        """Return ``value`` as a tuple of floats within the bounds."""
-        if isinstance(value, str):
-            value = [v for v in value.replace(",", " ").split()]
-            value = [float(v) for v in value]
-        if isinstance(value, bytes) or not isinstance(value, Sequence):
-            raise TypeError(f"must be a list of numbers, got {value!r}")
-        out = tuple(_number(v, integer=False) for v in value)
-        for v in out:
-            _check_range(v, self.low, self.high)
-        return out
-
-
-@dataclass(frozen=True)
 class Text(Param):
     """A free string."""
 
@@ -268,7 +245,76 @@ class Text(Param):
         return value
 
 
+@dataclass(frozen=True)
+class Numbers(Param):
+    """A number or a list of numbers of any length: ranges as libraries take them (``0.2`` or
+    ``(-0.2, 0.2)``), per-op weights. A comma-separated string is read as a list (the lab's text field).
+
+    Lists become tuples; whole numbers stay ``int`` when ``integer`` is set.
+
+    >>> Numbers((0.8, 1.2)).validate([0.9, 1])
+    (0.9, 1.0)
+    >>> Numbers(224, integer=True).validate([224, 224])
+    (224, 224)
+    >>> Numbers((), low=0.0).validate("1, 2.5")
+    (1.0, 2.5)
+    """
+
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+    kind = "numbers"
+
+    def coerce(self, value: Any) -> float | int | tuple:
+        """Check ``value`` and return it as a number or a tuple of numbers."""
+        if isinstance(value, str):  # "0.2" is a number, "0.1, 0.2" a list
+            try:
+                parts = tuple(float(v) for v in value.replace(",", " ").split())
+            except ValueError:
+                raise TypeError(f"must be a number or a list of numbers, got {value!r}") from None
+            value = parts[0] if len(parts) == 1 else parts
+        if isinstance(value, bytes) or not isinstance(value, (numbers.Real, Sequence)):
+            raise TypeError(f"must be a number or a list of numbers, got {value!r}")
+        out = tuple(value) if isinstance(value, Sequence) else (value,)
+        out = tuple(_number(v, integer=self.integer) for v in out)
+        for v in out:
+            _check_range(v, self.low, self.high)
+        return out if isinstance(value, Sequence) else out[0]
+
+
+def _frozen_json(value: Any) -> Any:
+    """``value`` with lists as tuples, checked to hold only JSON types."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Real):
+        return _number(value, integer=isinstance(value, numbers.Integral))
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen_json(v) for v in value)
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: _frozen_json(v) for k, v in value.items()}
+    raise TypeError(f"must be plain data (numbers, strings, lists, objects), got {value!r}")
+
+
+@dataclass(frozen=True)
+class Fixed(Param):
+    """A value kept as it was given and shown read-only: no control can edit it.
+
+    It still goes into specs, so it must be plain data (numbers, strings, lists, objects).
+
+    >>> Fixed().validate([1, [2, "a"]])
+    (1, (2, 'a'))
+    >>> control_kind(Fixed())
+    'readonly'
+    """
+
+    kind = "fixed"
+
+    def coerce(self, value: Any) -> Any:
+        return _frozen_json(value)
+
+
 _CONTROL_RULES: tuple[tuple[type, str], ...] = (
+    (Fixed, "readonly"),
     (Bool, "checkbox"),
     (Choice, "dropdown"),
     (Size, "size"),

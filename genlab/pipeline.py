@@ -48,7 +48,7 @@ class StageConfig:
 
     def changed_params(self) -> dict:
         """The parameters that differ from the stage's declared defaults."""
-        defaults = registry.get(self.name).validate({})
+        defaults = registry.get(self.name).default_params()
         return {k: v for k, v in self.params.items() if defaults.get(k) != v}
 
     def __repr__(self) -> str:

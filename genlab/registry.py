@@ -1,7 +1,10 @@
 """The stage registry: the only names a spec may use.
 
 Loading a spec never executes code from it; it can only name stages registered here:
-genlab's built-ins, plus any the user registers in their own process.
+genlab's built-ins, plus any the user registers in their own process, plus the public
+transform classes of albumentations and torchvision named ``"albumentations.HorizontalFlip"``
+/ ``"torchvision.RandomResizedCrop"`` (resolved by :mod:`genlab.foreign`, which only looks a
+name up among the library's transform classes and never imports a path).
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ class StageInfo:
     def defaults(self) -> dict[str, Any]:
         """The declared default of every parameter."""
         return {name: p.default for name, p in self.params.items()}
+
+    def default_params(self) -> dict[str, Any]:
+        """The parameters the stage runs with when none are given (for showing what changed)."""
+        return self.validate({})
 
 
 _REGISTRY: dict[str, StageInfo] = {}
@@ -108,7 +115,12 @@ def get(name: str) -> StageInfo:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown stage {name!r}; registered stages: {names()}") from None
+        pass
+    if isinstance(name, str) and "." in name:  # a library's transform class
+        from .foreign import resolve
+
+        return resolve(name)
+    raise ValueError(f"unknown stage {name!r}; registered stages: {names()}")
 
 
 def names() -> list[str]:

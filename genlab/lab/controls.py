@@ -88,10 +88,13 @@ def control_options(param: Param) -> tuple[str, dict[str, Any]]:
     if kind == "size":
         return "IntText", {"count": 2, "labels": ("width", "height")}
     if kind == "floats":
+        count = getattr(param, "length", None)
         return "Text", {
             "continuous_update": False,
-            "placeholder": f"{param.length} numbers, comma separated",
+            "placeholder": f"{count or 'one or more'} numbers, comma separated",
         }
+    if kind == "readonly":
+        return "Text", {"disabled": True}
     return "Text", {"continuous_update": False}
 
 
@@ -240,7 +243,7 @@ class ParamControl:
             return tuple(part.value for part in self._parts)
         raw = self._parts[0].value
         if self.kind == "floats":
-            return parse_sequence(raw)
+            return None if self.param.optional and not raw.strip() else parse_sequence(raw)
         if self.kind == "ops":
             return parse_members(raw)
         if self.kind == "numbers":  # text that does not parse is passed on for validation
@@ -248,6 +251,8 @@ class ParamControl:
                 return self.param.coerce(raw)
             except (TypeError, ValueError):
                 return raw
+        if self.kind == "readonly":
+            return self._fixed
         return raw
 
     @value.setter
@@ -256,10 +261,14 @@ class ParamControl:
             for part, v in zip(self._parts, value):
                 part.value = int(v) if self.kind == "size" else float(v)
         elif self.kind in ("floats", "numbers"):
-            self._parts[0].value = ", ".join(f"{v:g}" for v in value)
+            values = value if isinstance(value, (list, tuple)) else () if value is None else (value,)
+            self._parts[0].value = ", ".join(f"{v:g}" for v in values)
         elif self.kind == "ops":
             self._parts[0].value = format_members(value)
             self.members.value = members_html(value)
+        elif self.kind == "readonly":  # shown, never edited: the value is kept as given
+            self._fixed = value
+            self._parts[0].value = json.dumps(value)
         elif self.kind == "text" and value is None:
             self._parts[0].value = ""
         else:

@@ -111,6 +111,8 @@ class ExportResult:
     python_path: Path | None
     epoch: int
     batch_index: int
+    #: The foreign stages in their libraries' own forms (albumentations JSON/YAML, torchvision .py).
+    library_paths: tuple[Path, ...] = ()
 
 
 def _freeze(value: Any) -> Any:
@@ -438,11 +440,15 @@ class LabModel:
     def export(self, stem: str | os.PathLike | None = None) -> ExportResult:
         """Return a copy of the pipeline and, given ``stem``, write ``stem.json`` and ``stem.py``.
 
+        With albumentations or torchvision stages, their libraries' own forms are written too
+        (``stem.albumentations.json``/``.yaml``, ``stem.torchvision.py``).
+
         Iterating the returned (or reloaded) pipeline over epoch ``epoch`` gives, as batch
         ``batch_index``, exactly the preview batch.
         """
         pipeline = self.pipeline.copy()
         spec_path = python_path = None
+        library_paths: tuple[Path, ...] = ()
         if stem is not None:
             stem = Path(stem)
             if stem.suffix in (".json", ".py"):
@@ -451,4 +457,9 @@ class LabModel:
             spec_path = Path(pipeline.save(stem.with_suffix(".json")))
             python_path = stem.with_suffix(".py")
             pipeline.to_python(python_path)
-        return ExportResult(pipeline, spec_path, python_path, self.epoch, self.batch_index)
+            from genlab.foreign import export_files
+
+            library_paths = tuple(export_files(pipeline, stem))
+        return ExportResult(
+            pipeline, spec_path, python_path, self.epoch, self.batch_index, library_paths
+        )

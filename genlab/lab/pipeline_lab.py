@@ -514,6 +514,9 @@ class PipelineLab(widgets.VBox):
             f"wrote <code class='genlab-export-spec'>{html.escape(str(result.spec_path))}</code> and "
             f"<code class='genlab-export-python'>{html.escape(str(result.python_path))}</code>; "
             f"the grid is batch {result.batch_index} of epoch {result.epoch}"
+        ) + "".join(
+            f"; <code class='genlab-export-library'>{html.escape(str(path))}</code>"
+            for path in result.library_paths
         )
 
     def _on_load(self) -> None:

@@ -106,7 +106,7 @@ def _draw_one_of(rng, params, size):
     members = params["ops"]
     if not members or not rng.random() < params["p"]:
         return None
-    weights = np.asarray(params["weights"] or [1.0] * len(members), dtype=float)
+    weights = np.atleast_1d(np.asarray(params["weights"] or [1.0] * len(members), dtype=float))
     if len(weights) != len(members) or weights.sum() <= 0:
         raise ValueError(
             f"one_of: parameter 'weights' must hold one non-negative weight per op "

@@ -55,6 +55,18 @@ def _wait_until_settled(page, selectors: list[str], quiet_ms: int = 1500) -> Non
     )
 
 
+def click_export(page, written: str) -> None:
+    """Click the lab's export button and wait until its message names ``written``."""
+    button = page.locator("button.genlab-export").first
+    button.scroll_into_view_if_needed()
+    button.click()
+    page.wait_for_function(
+        "text => document.querySelector('.genlab-export-result').textContent.includes(text)",
+        arg=written,
+        timeout=WAIT_MS,
+    )
+
+
 def _run_tuning_notebook(lab) -> None:
     """Open the tuning notebook, run every cell and wait until the lab has settled."""
     page = lab.page
@@ -118,13 +130,7 @@ def test_tuning_notebook_toggle_slider_export(lab, jupyterlab_server):
 
     # export: the written spec carries what the controls show
     exported.unlink()  # written by the notebook's last cell; the button must write it again
-    button = page.locator("button.genlab-export").first
-    button.scroll_into_view_if_needed()
-    button.click()
-    page.wait_for_function(
-        "() => document.querySelector('.genlab-export-result').textContent.includes('tuned.json')",
-        timeout=WAIT_MS,
-    )
+    click_export(page, "tuned.json")
     assert exported.exists() and exported.with_suffix(".py").exists()
     spec = json.loads(exported.read_text())
     stages = {s["name"]: s for s in spec["stages"]}

@@ -1,0 +1,179 @@
+"""albumentations (the MIT-licensed 2.0 line) as a genlab :class:`~genlab.foreign.stage.Library`.
+
+Parameters are declared from each transform's pydantic ``InitSchema`` (annotations, bounds,
+``Literal`` choices) and its ``__init__`` defaults. Each sample's draws come from its own seed
+(:func:`genlab.seeding.sample_seeds`), set into the numpy and Python generators the transform was
+given with ``set_random_state``; what was drawn is the transform's own record of its applied
+parameters (``transform.params``).
+"""
+
+from __future__ import annotations
+
+import inspect
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ..params import Fixed, Float, Param
+from .declare import declare, literal_choices, plain, record_value
+from .stage import Library
+
+__all__ = ["AlbumentationsLibrary"]
+
+#: Values for required arguments, used only to build a probe instance when declaring a class.
+_PROBE_ARGS = {"height": 64, "width": 64, "size": (64, 64), "transforms": []}
+_ANNOTATION_WORDS = ("BBox", "Bbox", "Mask", "Keypoint")
+_BOUND_ATTRS = (("ge", "low"), ("gt", "low"), ("le", "high"), ("lt", "high"))
+
+
+def _bounds(metadata: list) -> dict[str, float]:
+    out = {}
+    for item in metadata:
+        for attr, key in _BOUND_ATTRS:
+            if getattr(item, attr, None) is not None:
+                out[key] = getattr(item, attr)
+    return out
+
+
+class AlbumentationsLibrary(Library):
+    prefix = "albumentations"
+    extra = "albumentations"
+
+    def import_library(self) -> Any:
+        import albumentations
+
+        return albumentations
+
+    def init_signature(self, cls: type) -> inspect.Signature:
+        return inspect.signature(cls.__init__)
+
+    def transform_bases(self) -> tuple[type, ...]:
+        from albumentations.core.composition import BaseCompose
+        from albumentations.core.transforms_interface import BasicTransform
+
+        return (BasicTransform, BaseCompose)
+
+    def refusal(self, cls: type) -> str | None:
+        from albumentations.core.composition import BaseCompose, Compose
+        from albumentations.core.transforms_interface import (
+            BasicTransform,
+            DualTransform,
+            ImageOnlyTransform,
+        )
+
+        name = cls.__name__
+        if cls in (BasicTransform, DualTransform, ImageOnlyTransform, BaseCompose):
+            return "is a base class, not a transform"
+        if issubclass(cls, Compose):
+            return "is a whole pipeline: genlab.from_albumentations(compose) gives one stage per transform"
+        if name == "Lambda":
+            return "holds Python functions, which a spec cannot store"
+        if "3D" in name or any(word in name for word in _ANNOTATION_WORDS):
+            return "needs masks, bounding boxes, keypoints or volumes; genlab batches carry images only"
+        probe = self.probe(cls, _PROBE_ARGS)
+        needs = [t for t in getattr(probe, "targets_as_params", []) if t != "image"]
+        if needs:
+            return f"needs {needs} besides the image; genlab batches carry images only"
+        return None
+
+    def declare_class(self, cls: type) -> tuple[dict[str, Param], frozenset[str]]:
+        schema = getattr(cls, "InitSchema", None)
+        fields = schema.model_fields if schema is not None else {}
+        probe = self.probe(cls, _PROBE_ARGS)
+        params: dict[str, Param] = {}
+        required = set()
+        for p in self.init_parameters(cls):
+            field = fields.get(p.name)
+            if fields and field is None:
+                continue  # a deprecated argument the schema no longer declares
+            is_required = p.default is inspect.Parameter.empty
+            if is_required:
+                required.add(p.name)
+            if p.name == "transforms":
+                params[p.name] = Fixed(None, optional=True, help="the transforms it chooses from")
+                continue
+            annotation = field.annotation if field is not None else p.annotation
+            if probe is not None and hasattr(probe, p.name):
+                value = plain(getattr(probe, p.name))
+            else:
+                value = None if is_required else plain(p.default)
+            bounds = _bounds(field.metadata) if field is not None else {}
+            if p.name == "p":
+                params[p.name] = Float(value, low=0.0, high=1.0, help="probability of applying it")
+                continue
+            params[p.name] = declare(
+                value,
+                annotation,
+                required=is_required,
+                choices=literal_choices(annotation),
+                help=_annotation_text(annotation),
+                **bounds,
+            )
+        return params, frozenset(required)
+
+    def build(self, cls: type, params: dict[str, Any]) -> Any:
+        kwargs = dict(params)
+        if "transforms" in kwargs:
+            kwargs["transforms"] = self.build_children(kwargs["transforms"])
+        try:
+            return cls(**kwargs)
+        except Exception as e:  # pydantic's ValidationError names the field
+            raise ValueError(str(e).replace("\n", " ")) from e
+
+    def run(
+        self, transform: Any, images: np.ndarray, seeds: np.ndarray
+    ) -> Iterator[tuple[np.ndarray, dict]]:
+        children = list(_leaves(transform))
+        single = getattr(transform, "transforms", None) is None
+        bits = np.random.PCG64()
+        numpy_random, python_random = np.random.Generator(bits), random.Random()
+        transform.set_random_state(numpy_random, python_random)
+        for img, seed in zip(images, seeds.tolist()):
+            bits.state = _pcg64_state(seed)
+            python_random.seed(seed)
+            for child in children:
+                child.params = {}
+            out = transform(image=img)["image"]
+            if single:
+                yield out, {"applied": bool(transform.params), "params": _record(transform.params)}
+            else:
+                yield (
+                    out,
+                    {
+                        "applied": [
+                            {"transform": type(c).__name__, "params": _record(c.params)}
+                            for c in children
+                            if c.params
+                        ]
+                    },
+                )
+
+
+def _pcg64_state(seed: int) -> dict:
+    """A PCG64 state from a 64-bit seed (cheaper than seeding through a SeedSequence)."""
+    return {
+        "bit_generator": "PCG64",
+        "state": {"state": seed << 64 | (seed ^ 0x5DEECE66D), "inc": (seed << 1) | 1},
+        "has_uint32": 0,
+        "uinteger": 0,
+    }
+
+
+def _record(params: dict) -> dict:
+    return {k: record_value(v) for k, v in params.items() if k != "shape"}
+
+
+def _leaves(transform: Any) -> Iterator[Any]:
+    inner = getattr(transform, "transforms", None)
+    if inner is None:
+        yield transform
+        return
+    for t in inner:
+        yield from _leaves(t)
+
+
+def _annotation_text(annotation: Any) -> str:
+    text = getattr(annotation, "__name__", None) or repr(annotation)
+    return text.replace("typing.", "")

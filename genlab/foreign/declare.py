@@ -1,0 +1,129 @@
+"""From a library's own declaration of a parameter to a genlab :class:`~genlab.params.Param`.
+
+Both libraries declare parameters with Python annotations (albumentations through a pydantic
+``InitSchema`` with bounds, torchvision through ``__init__`` signatures) and keep the value a
+transform was built with as an attribute, normalised (``limit=30`` is kept as ``(-30, 30)``).
+:func:`declare` picks the editable declaration from the normalised default value, checked against
+the annotation; whatever has no editable type (a dict, a callable, ``None`` without a type) is
+declared :class:`~genlab.params.Fixed`: kept as given and shown read-only.
+"""
+
+from __future__ import annotations
+
+import enum
+import numbers
+import typing
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..params import Bool, Choice, Fixed, Float, Int, Numbers, Param, Text
+
+__all__ = ["declare", "literal_choices", "plain", "record_value"]
+
+
+def literal_choices(annotation: Any) -> tuple:
+    """The values of every ``Literal[...]`` inside ``annotation`` (through unions and Annotated)."""
+    if typing.get_origin(annotation) is typing.Literal:
+        return typing.get_args(annotation)
+    return tuple(v for arg in typing.get_args(annotation) for v in literal_choices(arg))
+
+
+def plain(value: Any) -> Any:
+    """A library value as plain data: enums by value, dtypes by name, sequences as tuples."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, np.generic):
+        return value.item()
+    if type(value).__module__ == "torch" and type(value).__name__ == "dtype":
+        return str(value).removeprefix("torch.")
+    if isinstance(value, (list, tuple)):
+        return tuple(plain(v) for v in value)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
+
+
+def _is_numbers(value: Any) -> bool:
+    return (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and len(value) > 0
+        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value)
+    )
+
+
+def declare(
+    value: Any,
+    annotation: Any,
+    *,
+    required: bool = False,
+    low: float | None = None,
+    high: float | None = None,
+    choices: tuple = (),
+    help: str = "",
+) -> Param:
+    """The genlab declaration of one library parameter.
+
+    ``value`` is the normalised default (for a required parameter, the value of a probe
+    instance: only its type is used and the declared default is ``None``); ``annotation`` is the
+    library's annotation (its text decides between whole and real numbers); ``choices`` the
+    values of a ``Literal`` or an enum.
+
+    >>> declare(0.5, float, low=0.0, high=1.0)
+    Float(default=0.5, help='', optional=False, low=0.0, high=1.0, step=0.01)
+    >>> declare((-30.0, 30.0), "tuple[float, float] | float").kind
+    'numbers'
+    >>> declare({"a": 1}, dict).kind
+    'fixed'
+    """
+    text = annotation if isinstance(annotation, str) else repr(annotation)
+    default = None if required else value
+    common = {"help": help, "optional": value is None or required}
+    if choices and (value in choices or value is None):
+        return Choice(default, choices=tuple(choices), **common)
+    if isinstance(value, bool):
+        return Bool(default, **common)
+    if isinstance(value, numbers.Integral) and "float" not in text and "Number" not in text:
+        return Int(default, low=_int(low), high=_int(high), **common)
+    if isinstance(value, numbers.Real):
+        step = 0.01 if low is not None and high is not None and high - low <= 10 else 0.1
+        return Float(default, low=_float(low), high=_float(high), step=step, **common)
+    if _is_numbers(value):
+        whole = all(isinstance(v, numbers.Integral) for v in value) and "float" not in text
+        return Numbers(default, integer=whole, **common)
+    if value is None and ("Sequence[float]" in text or "tuple[float" in text):
+        return Numbers(None, **common)
+    if isinstance(value, str):
+        return Text(default, **common)
+    return Fixed(default, **common)
+
+
+def _int(bound: float | None) -> int | None:
+    return None if bound is None else int(bound)
+
+
+def _float(bound: float | None) -> float | None:
+    return None if bound is None else float(bound)
+
+
+#: Arrays larger than this are recorded by shape and dtype, not by value.
+MAX_RECORDED_VALUES = 16
+
+
+def record_value(value: Any) -> Any:
+    """A drawn parameter as JSON-friendly data; big arrays are described, not copied."""
+    if isinstance(value, np.ndarray):
+        if value.size > MAX_RECORDED_VALUES:
+            return f"array of shape {value.shape} ({value.dtype})"
+        return value.tolist()
+    if isinstance(value, (np.generic, enum.Enum)):
+        return plain(value)
+    if isinstance(value, (list, tuple)):
+        return [record_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): record_value(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
