@@ -42,7 +42,7 @@ extensions = [
     "sphinxarg.ext",
 ]
 
-exclude_patterns = ["_build", "_pending", "performance_table.md", "**/.ipynb_checkpoints", "notebooks/exported"]
+exclude_patterns = ["_build", "performance_table.md", "**/.ipynb_checkpoints", "notebooks/exported"]
 suppress_warnings = ["myst.header"]
 nitpicky = True  # a broken cross-reference is a warning, and -W makes it an error
 
