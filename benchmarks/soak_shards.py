@@ -6,7 +6,7 @@ shared-memory segments must not grow.
 
 The images (genlab's two-class sample photos at 64x48) are written once, turned into WebDataset shards with
 ``materialize(..., format="tar")``, and streamed back with ``Pipeline.from_shards`` through
-read -> augment -> rescale, with ``num_workers`` worker processes. Each epoch's peak PSS of the
+read -> augment -> rescale, with ``num_workers`` workers (processes by default, ``--worker-kind``). Each epoch's peak PSS of the
 process tree (this process and its workers, shared pages counted once) is sampled every 20 ms.
 Pass: the last epoch's peak within 5% of epoch 2's (epoch 1 warms caches and imports), and the
 open file descriptors and /dev/shm segments the same after the run as before it.
@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--worker-kind", choices=("process", "thread"), default="process",
+        help="worker processes (shared-memory slots: the case with most to leak) or threads",
+    )  # fmt: skip
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument(
         "--shard-batches", type=int, default=16, help="source batches per tar shard"
@@ -75,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     pipeline = genlab.Pipeline.from_shards(
         str(shards), batch_size=args.batch_size, seed=1, stages=stages,
-        shuffle_buffer=500, num_workers=args.workers,
+        shuffle_buffer=500, num_workers=args.workers, worker_kind=args.worker_kind,
     )  # fmt: skip
     me = psutil.Process()
     fds_before, shm_before = me.num_fds(), shm_segments()
