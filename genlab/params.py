@@ -310,6 +310,7 @@ class Fixed(Param):
     kind = "fixed"
 
     def coerce(self, value: Any) -> Any:
+        """Return ``value`` as frozen plain data (lists become tuples); TypeError if it holds anything else."""
         return _frozen_json(value)
 
 

@@ -38,24 +38,38 @@ def _bounds(metadata: list) -> dict[str, float]:
 
 
 class AlbumentationsLibrary(Library):
+    """albumentations' image transforms and compositions as ``"albumentations.<Class>"`` stages.
+
+    Installed with the ``albumentations`` extra; images stay ``H x W x C`` arrays.
+    """
+
     prefix = "albumentations"
     extra = "albumentations"
 
     def import_library(self) -> Any:
+        """Import and return the ``albumentations`` package, whose namespace holds the transform classes."""
         import albumentations
 
         return albumentations
 
     def init_signature(self, cls: type) -> inspect.Signature:
+        """The signature of ``cls.__init__`` (``self`` is left out by :meth:`init_parameters`)."""
         return inspect.signature(cls.__init__)
 
     def transform_bases(self) -> tuple[type, ...]:
+        """``BasicTransform`` and ``BaseCompose``: single transforms and compositions such as ``OneOf``."""
         from albumentations.core.composition import BaseCompose
         from albumentations.core.transforms_interface import BasicTransform
 
         return (BasicTransform, BaseCompose)
 
     def refusal(self, cls: type) -> str | None:
+        """Why genlab cannot run ``cls`` on image batches, or None.
+
+        Refused: the base classes, ``Compose`` and its subclasses (whole pipelines), ``Lambda``
+        (Python functions), classes whose names mention 3D, bounding boxes, masks or keypoints,
+        and classes whose instances need targets besides the image (``targets_as_params``).
+        """
         from albumentations.core.composition import BaseCompose, Compose
         from albumentations.core.transforms_interface import (
             BasicTransform,
@@ -79,6 +93,14 @@ class AlbumentationsLibrary(Library):
         return None
 
     def declare_class(self, cls: type) -> tuple[dict[str, Param], frozenset[str]]:
+        """The declared parameters of ``cls`` and the names of the required ones.
+
+        Each ``__init__`` argument is declared from its ``InitSchema`` field (annotation,
+        ``ge``/``gt``/``le``/``lt`` bounds, ``Literal`` choices), with the value a probe instance
+        keeps (else the ``__init__`` default) as its default. ``p`` is a probability in
+        ``[0, 1]``; a composition's ``transforms`` is a fixed list; arguments the schema no longer
+        declares (deprecated) are left out.
+        """
         schema = getattr(cls, "InitSchema", None)
         fields = schema.model_fields if schema is not None else {}
         probe = self.probe(cls, _PROBE_ARGS)
@@ -114,6 +136,7 @@ class AlbumentationsLibrary(Library):
         return params, frozenset(required)
 
     def build(self, cls: type, params: dict[str, Any]) -> Any:
+        """``cls(**params)``, a composition's children built first; any error becomes a one-line ValueError."""
         kwargs = dict(params)
         if "transforms" in kwargs:
             kwargs["transforms"] = self.build_children(kwargs["transforms"])
@@ -125,6 +148,13 @@ class AlbumentationsLibrary(Library):
     def run(
         self, transform: Any, images: np.ndarray, seeds: np.ndarray
     ) -> Iterator[tuple[np.ndarray, dict]]:
+        """Yield ``(image, record)`` per image, each drawing only from its own seed.
+
+        The transform is given one numpy and one Python generator (``set_random_state``), both
+        reseeded from each image's seed before it runs. A single transform's record says whether
+        it applied and the parameters it drew; a composition's lists the transforms that applied,
+        each with its drawn parameters.
+        """
         children = list(_leaves(transform))
         single = getattr(transform, "transforms", None) is None
         bits = np.random.PCG64()

@@ -38,6 +38,11 @@ class Library:
     channels_first: bool = False
 
     def import_library(self) -> Any:
+        """Import the library and return the namespace its transform classes are looked up in.
+
+        Called through :func:`checked_import`, which turns an ImportError into one naming the
+        pip extra to install.
+        """
         raise NotImplementedError
 
     def transform_bases(self) -> tuple[type, ...]:
@@ -68,9 +73,15 @@ class Library:
         raise NotImplementedError
 
     def build(self, cls: type, params: dict[str, Any]) -> Any:
+        """An instance of ``cls`` built from checked parameters, in the library's own argument types.
+
+        A composition's ``transforms`` come as ``[{"name": ..., "params": {...}}, ...]`` and are
+        built too. Bad values raise ValueError or TypeError, which the stage prefixes with its name.
+        """
         raise NotImplementedError
 
     def init_signature(self, cls: type) -> inspect.Signature:
+        """The signature the arguments of ``cls`` are read from (by default ``inspect.signature(cls)``)."""
         return inspect.signature(cls)
 
     def init_parameters(self, cls: type) -> list[inspect.Parameter]:
@@ -136,6 +147,7 @@ class Library:
         raise NotImplementedError
 
     def stage_name(self, transform: Any) -> str:
+        """The genlab stage name of ``transform``: the prefix and its class name (``"albumentations.Rotate"``)."""
         return f"{self.prefix}.{type(transform).__name__}"
 
     def child_params(self, transform: Any) -> dict[str, Any]:
@@ -165,6 +177,13 @@ class ForeignStageInfo(StageInfo):
     required: frozenset = frozenset()
 
     def validate(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Complete and check ``given``, then return the values the built transform keeps.
+
+        A required parameter left out (or None) is a ValueError naming it. The checked values
+        build the transform once, so the library checks them too; what it normalised comes back
+        (``limit=30`` as ``(-30.0, 30.0)``), or the checked value where a kept one does not fit
+        the declaration.
+        """
         missing = [
             name for name in self.params if name in self.required and given.get(name) is None
         ]
@@ -174,6 +193,13 @@ class ForeignStageInfo(StageInfo):
         return self.params_of(self.build(values), values)
 
     def default_params(self) -> dict[str, Any]:
+        """The declared default of every parameter (None for a required one), without building a transform.
+
+        Some classes cannot be built from their defaults alone (``albumentations.CropAndPad``
+        wants ``px`` or ``percent``), so unlike :meth:`validate` this builds nothing. The
+        declared defaults were read from an instance built with defaults where there was one,
+        so they are in the library's normalised form.
+        """
         return {name: p.default for name, p in self.params.items()}
 
     def build(self, values: dict[str, Any]) -> Any:

@@ -66,20 +66,36 @@ _NEEDS_ANNOTATIONS = ("BoundingBox", "KeyPoint", "Clamping", "RandomIoUCrop")
 
 
 class TorchvisionLibrary(Library):
+    """torchvision's ``transforms.v2`` image transforms as ``"torchvision.<Class>"`` stages.
+
+    Installed with the ``torchvision`` extra; it runs channels first (see :attr:`channels_first`).
+    """
+
     prefix = "torchvision"
     extra = "torchvision"
     channels_first = True
 
     def import_library(self) -> Any:
+        """Import and return ``torchvision.transforms.v2``.
+
+        Also registers a fork hook so that forked workers run torch ops on one thread.
+        """
         from torchvision.transforms import v2
 
         os.register_at_fork(after_in_child=_one_thread_after_fork)
         return v2
 
     def transform_bases(self) -> tuple[type, ...]:
+        """``v2.Transform``, the base class of every v2 transform and composition."""
         return (checked_import(self).Transform,)
 
     def refusal(self, cls: type) -> str | None:
+        """Why genlab cannot run ``cls`` on image batches, or None.
+
+        Refused by name: the base class, ``Compose``, classes holding functions or tensors,
+        batch mixers (``CutMix``, ``MixUp``), crops giving several images, PIL converters, video
+        transforms, and transforms of bounding boxes or keypoints.
+        """
         name = cls.__name__
         if name in _REFUSED:
             return _REFUSED[name]
@@ -88,6 +104,13 @@ class TorchvisionLibrary(Library):
         return None
 
     def declare_class(self, cls: type) -> tuple[dict[str, Param], frozenset[str]]:
+        """The declared parameters of ``cls`` and the names of the required ones.
+
+        Each ``__init__`` argument is declared from its annotation, with the value a probe
+        instance keeps (else the ``__init__`` default) as its default. ``p`` is a probability in
+        ``[0, 1]``, interpolation modes and ``torch.dtype`` arguments are choices (of mode
+        values and of :data:`DTYPES` names), a composition's ``transforms`` is a fixed list.
+        """
         from torchvision.transforms import InterpolationMode
 
         probe = self.probe(cls, _probe_args())
@@ -119,6 +142,11 @@ class TorchvisionLibrary(Library):
         return params, frozenset(required)
 
     def build(self, cls: type, params: dict[str, Any]) -> Any:
+        """``cls(**params)`` with a composition's children built, dtype names as torch dtypes and tuples as lists.
+
+        ``scale`` and ``ratio`` stay tuples; torchvision checks some other sequences with
+        ``isinstance(value, list)``.
+        """
         import torch
 
         kwargs = {}
@@ -135,6 +163,13 @@ class TorchvisionLibrary(Library):
     def run(
         self, transform: Any, images: np.ndarray, seeds: np.ndarray
     ) -> Iterator[tuple[np.ndarray, dict]]:
+        """Yield ``(C x H x W image, record)`` per image, each drawing only from its own seed.
+
+        Each image goes in as a ``C x H x W`` tensor viewing its ``H x W x C`` array. torch's
+        global generator is seeded per image inside ``torch.random.fork_rng``, under a lock
+        that thread workers share, so the caller's torch random state is left as it was.
+        torchvision does not expose what it drew: records say ``"not recorded"``.
+        """
         import torch
 
         record = {"params": "not recorded"}
