@@ -422,3 +422,39 @@ def test_libraries_and_genlab_stages_mix_in_one_chain(digits_root):
         "torchvision.RandomRotation",
         "albumentations.HorizontalFlip",
     ]
+
+
+@pytest.mark.parametrize("library", ["albumentations", "torchvision"])
+def test_validated_values_are_kept_when_validated_again(library):
+    # a saved spec is validated on every load: its values must not drift from load to load
+    pytest.importorskip(library)
+    from genlab.foreign import LIBRARIES
+
+    checked = 0
+    for name in sorted(LIBRARIES[library].transform_classes()):
+        try:
+            info = resolve(f"{library}.{name}")
+            once = info.validate({})
+        except ValueError:
+            continue  # refused (masks, boxes, ...) or needs arguments the library requires
+        assert info.validate(once) == once, name
+        info.build(once)  # and what is kept builds the transform
+        checked += 1
+    assert checked >= 20  # torchvision: 24 build from defaults alone, albumentations: over 100
+
+
+def test_shift_scale_rotate_keeps_its_scale_limit_across_reloads():
+    pytest.importorskip("albumentations")
+    info = resolve("albumentations.ShiftScaleRotate")
+    values = info.validate({})
+    for _ in range(3):
+        values = info.validate(values)
+    assert values["scale_limit"] == (-0.1, 0.1)
+    assert tuple(info.build(values).scale_limit) == pytest.approx((0.9, 1.1))  # scale 0.9 to 1.1
+
+
+def test_an_enum_parameter_builds_from_its_plain_value():
+    v2 = pytest.importorskip("torchvision.transforms.v2")
+    info = resolve("torchvision.AutoAugment")
+    assert info.build(info.validate({})).policy == v2.AutoAugmentPolicy.IMAGENET
+    assert info.build(info.validate({"policy": "cifar10"})).policy == v2.AutoAugmentPolicy.CIFAR10

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import random
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -117,7 +118,7 @@ class AlbumentationsLibrary(Library):
                 params[p.name] = Fixed(None, optional=True, help="the transforms it chooses from")
                 continue
             annotation = field.annotation if field is not None else p.annotation
-            if probe is not None and hasattr(probe, p.name):
+            if probe is not None and hasattr(probe, p.name) and self.keeps(cls, p.name, probe):
                 value = plain(getattr(probe, p.name))
             else:
                 value = None if is_required else plain(p.default)
@@ -134,6 +135,27 @@ class AlbumentationsLibrary(Library):
                 **bounds,
             )
         return params, frozenset(required)
+
+    def keeps(self, cls: type, name: str, probe: Any) -> bool:
+        """Whether the value ``probe`` keeps for ``name`` is kept again when given back.
+
+        Most normalisations are (``limit=30`` is kept as ``(-30, 30)``, which gives ``(-30, 30)``
+        again), but ``ShiftScaleRotate`` adds 1 to ``scale_limit`` every time: there the
+        ``__init__`` default is the declared default, not the value kept.
+        """
+        kept = plain(getattr(probe, name))
+        args = {
+            p.name: _PROBE_ARGS[p.name]
+            for p in self.init_parameters(cls)
+            if p.default is inspect.Parameter.empty and p.name in _PROBE_ARGS
+        }
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                again = cls(**{**args, name: kept})
+        except Exception:
+            return False
+        return plain(getattr(again, name, None)) == kept
 
     def build(self, cls: type, params: dict[str, Any]) -> Any:
         """``cls(**params)``, a composition's children built first; any error becomes a one-line ValueError."""

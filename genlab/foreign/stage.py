@@ -190,7 +190,14 @@ class ForeignStageInfo(StageInfo):
         if missing:
             raise ValueError(f"{self.name}: parameter {missing[0]!r} is required")
         values = validate_params(self.name, self.params, given)
-        return self.params_of(self.build(values), values)
+        kept = self.params_of(self.build(values), values)
+        if kept == values:
+            return kept
+        # a normalisation the library's own output does not survive (ShiftScaleRotate adds 1 to
+        # scale_limit each time) would drift a little on every reload of a spec: keep the given
+        # value wherever building from the kept one does not keep it again
+        again = self.params_of(self.build(kept), kept)
+        return {name: value if again[name] == value else values[name] for name, value in kept.items()}
 
     def default_params(self) -> dict[str, Any]:
         """The declared default of every parameter (None for a required one), without building a transform.

@@ -12,6 +12,7 @@ torchvision does not expose what it drew: records say ``"not recorded"``.
 
 from __future__ import annotations
 
+import enum
 import inspect
 import os
 import threading
@@ -149,8 +150,12 @@ class TorchvisionLibrary(Library):
         """
         import torch
 
+        signature = inspect.signature(cls).parameters
         kwargs = {}
         for name, value in params.items():
+            default = signature[name].default if name in signature else None
+            if isinstance(default, enum.Enum) and not isinstance(value, enum.Enum):
+                value = type(default)(value)  # declared by its plain value: "imagenet"
             if name == "transforms":
                 value = self.build_children(value)
             elif name == "dtype" and isinstance(value, str):
