@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 import random
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -144,16 +143,8 @@ class AlbumentationsLibrary(Library):
         ``__init__`` default is the declared default, not the value kept.
         """
         kept = plain(getattr(probe, name))
-        args = {
-            p.name: _PROBE_ARGS[p.name]
-            for p in self.init_parameters(cls)
-            if p.default is inspect.Parameter.empty and p.name in _PROBE_ARGS
-        }
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                again = cls(**{**args, name: kept})
-        except Exception:
+        again = self.probe(cls, _PROBE_ARGS, {name: kept})
+        if again is None:
             return False
         return plain(getattr(again, name, None)) == kept
 

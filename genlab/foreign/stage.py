@@ -93,10 +93,10 @@ class Library:
             if p.name not in ("self", "strict") and p.kind in kinds
         ]
 
-    def probe(self, cls: type, probe_args: dict[str, Any]) -> Any:
-        """An instance built with defaults and ``probe_args`` for required arguments, or None.
+    def probe(self, cls: type, probe_args: dict[str, Any], given: dict[str, Any] | None = None) -> Any:
+        """An instance built with ``probe_args`` for required arguments and ``given``, or None.
 
-        Only used to read the normalised value types of a class when declaring it.
+        Only used to read the normalised values of a class when declaring it.
         """
         args = {
             p.name: probe_args[p.name]
@@ -106,7 +106,7 @@ class Library:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return cls(**args)
+                return cls(**{**args, **(given or {})})
         except Exception:
             return None
 
