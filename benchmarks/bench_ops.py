@@ -195,11 +195,11 @@ def op_rows(x: np.ndarray, repeat: int, only: list[str] | None) -> list[dict]:
 
 
 def seeding_cost(n: int) -> float:
-    """Microseconds to make one sample's generator, which every genlab op does per sample."""
-    from genlab.seeding import sample_rngs
+    """Microseconds to seed one sample's generator, which every genlab op does per sample."""
+    from genlab.seeding import sample_generators
 
     info = BatchInfo(seed=1, keys=np.arange(n))
-    return min(timed(lambda: sample_rngs(info, "hflip", n)) for _ in range(20)) / n * 1e6
+    return min(timed(lambda: list(sample_generators(info, "hflip", n))) for _ in range(20)) / n * 1e6
 
 
 def print_op_table(rows: list[dict]) -> None:
@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> None:
           f"{args.images} images of {SIZE}x{SIZE}, median of {args.repeat} interleaved repeats\n")  # fmt: skip
     only = [s for s in args.only.split(",") if s] or None
     print_op_table(op_rows(x, args.repeat, only))
-    print(f"\nper-sample generator (seed, stream, epoch, key), made by every op for every image: "
+    print(f"\nper-sample generator (seed, stream, epoch, key), seeded by every op for every image: "
           f"{seeding_cost(args.images):.1f} us (fastest of 20)")
     if not only:
         print()

@@ -17,12 +17,16 @@ True
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 
 import numpy as np
 
 from .batch import BatchInfo
 
-__all__ = ["stream_id", "sample_rngs", "sample_seeds", "batch_rng", "epoch_rng"]
+__all__ = [
+    "stream_id", "sample_rngs", "sample_seeds", "sample_generators", "pcg64_state", "batch_rng",
+    "epoch_rng",
+]  # fmt: skip
 
 
 def stream_id(name: str) -> int:
@@ -69,6 +73,39 @@ def sample_seeds(info: BatchInfo, stream: str, n: int | None = None) -> np.ndarr
         n = n if n is not None else len(info.paths or ())
         keys = (np.uint64(info.index) << np.uint64(32)) + np.arange(n, dtype=np.uint64) + np.uint64(1 << 63)
     return _mix64(_mix64(keys ^ base))
+
+
+def pcg64_state(seed: int) -> dict:
+    """A PCG64 state from a 64-bit seed (cheaper than seeding through a SeedSequence)."""
+    seed = int(seed)
+    return {
+        "bit_generator": "PCG64",
+        "state": {"state": seed << 64 | (seed ^ 0x5DEECE66D), "inc": (seed << 1) | 1},
+        "has_uint32": 0,
+        "uinteger": 0,
+    }
+
+
+def sample_generators(
+    info: BatchInfo, stream: str, n: int | None = None
+) -> Iterator[np.random.Generator]:
+    """Per sample, a generator seeded from (seed, stream, epoch, sample key): the cheap way.
+
+    One generator is re-seeded from :func:`sample_seeds` for each sample (about 1 us, where
+    making a generator costs about 11 us of seed hashing), so use each before taking the next.
+    genlab's augmentation ops draw from these.
+
+    >>> info = BatchInfo(seed=7, epoch=1, keys=np.array([3, 9]))
+    >>> a = [g.random() for g in sample_generators(info, "op")]
+    >>> b = [g.random() for g in sample_generators(BatchInfo(seed=7, epoch=1, keys=np.array([9, 3])), "op")]
+    >>> a == b[::-1]
+    True
+    """
+    bits = np.random.PCG64(0)
+    generator = np.random.Generator(bits)
+    for seed in sample_seeds(info, stream, n).tolist():
+        bits.state = pcg64_state(seed)
+        yield generator
 
 
 def batch_rng(info: BatchInfo, stream: str) -> np.random.Generator:

@@ -404,7 +404,8 @@ def test_libraries_and_genlab_stages_mix_in_one_chain(digits_root):
     images = read.run_stages(source)
     rotated = p.run_stages(source)
     # each image is exactly what torchvision gives for its per-sample seed, in H x W x C order
-    seeds = sample_seeds(images.info, "torchvision.RandomRotation/0")
+    # the stream of the chain's first RandomRotation, named as every op's (name + occurrence)
+    seeds = sample_seeds(images.info, genlab.transforms.stream_name("torchvision.RandomRotation", 0))
     transform = v2.RandomRotation(20)
     for img, seed, out in zip(images.x, seeds.tolist(), rotated.x):
         torch.default_generator.manual_seed(seed)
@@ -458,3 +459,13 @@ def test_an_enum_parameter_builds_from_its_plain_value():
     info = resolve("torchvision.AutoAugment")
     assert info.build(info.validate({})).policy == v2.AutoAugmentPolicy.IMAGENET
     assert info.build(info.validate({"policy": "cifar10"})).policy == v2.AutoAugmentPolicy.CIFAR10
+
+
+def test_foreign_stages_draw_anew_with_the_pipelines_augment_seed(digits_root):
+    # the lab's "new draw" raises augment_seed: new draws for foreign stages too, same images
+    stages = [("albumentations.Rotate", {"limit": (-40, 40), "p": 1.0})]
+    a = first_batch(pipeline_of(digits_root, stages))
+    b = first_batch(pipeline_of(digits_root, stages, augment_seed=1))
+    np.testing.assert_array_equal(a.info.keys, b.info.keys)
+    assert not np.array_equal(a.x, b.x)
+    assert genlab.registry.get("albumentations.Rotate").streamed

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..params import Fixed, Float, Param
+from ..seeding import pcg64_state
 from .declare import declare, literal_choices, plain, record_value
 from .stage import Library
 
@@ -174,7 +175,7 @@ class AlbumentationsLibrary(Library):
         numpy_random, python_random = np.random.Generator(bits), random.Random()
         transform.set_random_state(numpy_random, python_random)
         for img, seed in zip(images, seeds.tolist()):
-            bits.state = _pcg64_state(seed)
+            bits.state = pcg64_state(seed)
             python_random.seed(seed)
             for child in children:
                 child.params = {}
@@ -192,16 +193,6 @@ class AlbumentationsLibrary(Library):
                         ]
                     },
                 )
-
-
-def _pcg64_state(seed: int) -> dict:
-    """A PCG64 state from a 64-bit seed (cheaper than seeding through a SeedSequence)."""
-    return {
-        "bit_generator": "PCG64",
-        "state": {"state": seed << 64 | (seed ^ 0x5DEECE66D), "inc": (seed << 1) | 1},
-        "has_uint32": 0,
-        "uinteger": 0,
-    }
 
 
 def _record(params: dict) -> dict:

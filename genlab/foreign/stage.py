@@ -21,6 +21,7 @@ from ..batch import Batch
 from ..params import Param, validate_params
 from ..registry import StageInfo
 from ..seeding import sample_seeds
+from ..transforms.op import stream_name
 
 __all__ = ["ForeignStageInfo", "Library"]
 
@@ -228,11 +229,13 @@ class ForeignStageInfo(StageInfo):
                 out[name] = (fallback or {}).get(name, decl.default)
         return out
 
-    def apply(self, transform: Any, batch: Batch) -> Batch:
+    def apply(self, transform: Any, batch: Batch, stream: str | None = None) -> Batch:
         """Run ``transform`` on every image of ``batch``, each from its own per-sample seed.
 
-        The seed stream is the stage name and its occurrence among same-named stages before it
-        (counted in the batch's records), so two ``Rotate`` stages draw differently.
+        ``stream`` is set by :class:`~genlab.pipeline.Pipeline` from the stage's place, as for
+        genlab's own ops (:func:`genlab.transforms.stream_name`); without it (the classic
+        ``GeneratorPipeline`` form) the occurrence is counted in the batch's records, so two
+        ``Rotate`` stages draw differently either way.
         """
         x = batch.x
         if not isinstance(x, np.ndarray) or x.ndim != 4:
@@ -246,8 +249,10 @@ class ForeignStageInfo(StageInfo):
         prior = batch.info.applied
         if prior is None or len(prior) != n:
             prior = ((),) * n
-        occurrence = sum(1 for r in prior[0] if r.get("op") == self.name)
-        seeds = sample_seeds(batch.info, f"{self.name}/{occurrence}", n)
+        if stream is None:
+            occurrence = sum(1 for r in prior[0] if r.get("op") == self.name)
+            stream = stream_name(self.name, occurrence)
+        seeds = sample_seeds(batch.info, stream, n)
         out = None
         records = []
         for i, (img, record) in enumerate(self.library.run(transform, x, seeds)):
@@ -274,12 +279,12 @@ def _hwc(shape: tuple, channels_first: bool) -> tuple:
     return (*shape[1:], shape[0]) if channels_first else shape
 
 
-def _stage_loop(info: ForeignStageInfo, transform: Any):
+def _stage_loop(info: ForeignStageInfo, transform: Any, stream: str | None):
     while True:
         batch = yield
         if not isinstance(batch, Batch):
             batch = Batch(*batch)
-        yield info.apply(transform, batch)
+        yield info.apply(transform, batch, stream)
 
 
 def make_info(name: str, library: Library, cls: type) -> ForeignStageInfo:
@@ -288,9 +293,9 @@ def make_info(name: str, library: Library, cls: type) -> ForeignStageInfo:
     summary = next(iter((cls.__doc__ or "").strip().splitlines()), "")
     holder: list[ForeignStageInfo] = []
 
-    def factory(**given: Any):
+    def factory(*, stream: str | None = None, **given: Any):
         info = holder[0]
-        gen = _stage_loop(info, info.build(info.validate(given)))
+        gen = _stage_loop(info, info.build(info.validate(given)), stream)
         gen.__name__ = gen.__qualname__ = name  # type: ignore[attr-defined]
         return gen
 
@@ -298,7 +303,7 @@ def make_info(name: str, library: Library, cls: type) -> ForeignStageInfo:
     factory.__doc__ = cls.__doc__
     info = ForeignStageInfo(
         name=name, factory=factory, params=params, help=f"{library.prefix}: {summary}",
-        library=library, cls=cls, required=required,
+        kind=library.prefix, streamed=True, library=library, cls=cls, required=required,
     )  # fmt: skip
     holder.append(info)
     return info

@@ -28,9 +28,9 @@ import numpy as np
 
 from .. import registry
 from ..batch import Batch
-from ..ops.decode import ImageReadError, crop_in_source, decode_crop, decode_image
+from ..ops.decode import crop_in_source, decode_crop, decode_image
 from ..ops.jpeg import jpeg_header
-from ..seeding import sample_rngs
+from ..seeding import pcg64_state, sample_seeds
 from .protocol import _two_yield
 from .read import decode_options, read_each
 
@@ -100,19 +100,18 @@ def _read_and_crop(batch: Batch, read: dict, op: Any, crop_params: dict, stream:
     options = decode_options(read)
     read_hw = options["target_size"][::-1]
     out_w, out_h = crop_params["size"]
-    rngs = sample_rngs(batch.info, stream, len(batch.x))
+    seeds = sample_seeds(batch.info, stream, len(batch.x)).tolist()
+    bits = np.random.PCG64(0)
+    rng = np.random.Generator(bits)
     keyed = batch.info.keys is not None
     records: list[dict] = []
 
     def decode(data: bytes, path: str, index: int, position: int) -> np.ndarray:
-        # a keyless batch draws by position, as the op would after read_images dropped a file
-        record = op.draw(rngs[index if keyed else position], crop_params, read_hw)
-        try:
-            img = _decode_box(data, path, record, options, (out_w, out_h), op)
-        except ImageReadError:
-            if not keyed:  # the next kept sample draws from this position's fresh generator
-                rngs[position] = sample_rngs(batch.info, stream, position + 1)[position]
-            raise
+        # the op's own generator for this sample (see Op.run); a keyless batch draws by
+        # position, as the op would after read_images dropped a file
+        bits.state = pcg64_state(seeds[index if keyed else position])
+        record = op.draw(rng, crop_params, read_hw)
+        img = _decode_box(data, path, record, options, (out_w, out_h), op)
         records.append({"op": op.name, **record})
         return img
 

@@ -34,7 +34,7 @@ import numpy as np
 from .. import registry
 from ..batch import Batch
 from ..params import Choice, Float, Floats, Param, validate_params
-from ..seeding import sample_rngs
+from ..seeding import sample_generators, sample_rngs
 from ..stages.protocol import _two_yield
 
 __all__ = [
@@ -123,7 +123,7 @@ class Op:
         resizes = (height, width) != tuple(size)
         out = None
         applied = _applied_of(batch)
-        for i, rng in enumerate(sample_rngs(batch.info, stream, len(x))):
+        for i, rng in enumerate(sample_generators(batch.info, stream, len(x))):
             record = self.draw(rng, params, size)
             if record is None:
                 if resizes:
