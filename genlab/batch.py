@@ -44,6 +44,20 @@ class BatchInfo:
     class_names: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 
+    def with_applied(self, records: Sequence[Sequence[dict]]) -> tuple[tuple[dict, ...], ...]:
+        """``applied`` with ``records[i]`` (what a stage drew for sample ``i``) added after each sample's own.
+
+        Records that do not line up with ``records`` (none yet, or a stage changed the samples)
+        start empty.
+
+        >>> BatchInfo(applied=(({"op": "hflip"},), ())).with_applied([(), ({"op": "vflip"},)])
+        (({'op': 'hflip'},), ({'op': 'vflip'},))
+        """
+        prior = self.applied
+        if prior is None or len(prior) != len(records):
+            prior = ((),) * len(records)
+        return tuple(tuple(p) + tuple(r) for p, r in zip(prior, records))
+
     def select(self, indices: Sequence[int] | np.ndarray) -> BatchInfo:
         """Keep the per-sample fields of the samples at ``indices``, in that order."""
         idx = np.asarray(indices, dtype=np.intp)

@@ -246,11 +246,9 @@ class ForeignStageInfo(StageInfo):
         n = len(x)
         if n == 0:
             return batch
-        prior = batch.info.applied
-        if prior is None or len(prior) != n:
-            prior = ((),) * n
         if stream is None:
-            occurrence = sum(1 for r in prior[0] if r.get("op") == self.name)
+            prior = batch.info.with_applied([()] * n)[0]  # the first sample's records so far
+            occurrence = sum(1 for r in prior if r.get("op") == self.name)
             stream = stream_name(self.name, occurrence)
         seeds = sample_seeds(batch.info, stream, n)
         out = None
@@ -271,8 +269,7 @@ class ForeignStageInfo(StageInfo):
             records.append({"op": self.name, **record})
         if self.library.channels_first:  # N x H x W x C over C x H x W memory: no interleaving copy
             out = out.transpose(0, 2, 3, 1)
-        applied = tuple(p + (r,) for p, r in zip(prior, records))
-        return batch.replace(x=out, applied=applied)
+        return batch.replace(x=out, applied=batch.info.with_applied([(r,) for r in records]))
 
 
 def _hwc(shape: tuple, channels_first: bool) -> tuple:

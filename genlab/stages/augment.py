@@ -36,10 +36,10 @@ def augment(batch: Batch, *, seed: int, **params) -> Batch:
         got = f"{x.dtype} array of shape {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
         raise TypeError(f"augment works on uint8 N x H x W x 3 images (put it before rescale_images), got {got}")
     out = np.empty_like(x)
-    applied = list(batch.info.applied or [()] * len(x))
+    drawn = []
     stream = "augment" if seed == 0 else f"augment/{seed}"
     for i, rng in enumerate(sample_rngs(batch.info, stream, len(x))):
         records = draw_all(rng, params, x[i].shape)
         out[i] = apply_all(x[i], records)
-        applied[i] += tuple(records)
-    return batch.replace(x=out, applied=tuple(applied))
+        drawn.append(records)
+    return batch.replace(x=out, applied=batch.info.with_applied(drawn))

@@ -116,6 +116,4 @@ def _read_and_crop(batch: Batch, read: dict, op: Any, crop_params: dict, stream:
         return img
 
     out = read_each(batch, decode, (out_h, out_w), read["on_error"], "read_images")
-    applied = out.info.applied
-    applied = [()] * out.size if applied is None else list(applied)
-    return out.replace(applied=tuple(a + (r,) for a, r in zip(applied, records)))
+    return out.replace(applied=out.info.with_applied([(r,) for r in records]))

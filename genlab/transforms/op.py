@@ -122,7 +122,7 @@ class Op:
         height, width = self.out_size(params, size)
         resizes = (height, width) != tuple(size)
         out = None
-        applied = _applied_of(batch)
+        drawn: list[tuple] = [()] * len(x)
         for i, rng in enumerate(sample_generators(batch.info, stream, len(x))):
             record = self.draw(rng, params, size)
             if record is None:
@@ -136,10 +136,9 @@ class Op:
                 if i:  # the samples before were not applied, so they kept their size
                     out[:i] = x[:i]
             out[i] = self.apply(x[i], record)
-            applied[i] += ({"op": self.name, **record},)
-        if out is None:
-            return batch.replace(applied=tuple(applied))
-        return batch.replace(x=out, applied=tuple(applied))
+            drawn[i] = ({"op": self.name, **record},)
+        applied = batch.info.with_applied(drawn)
+        return batch.replace(applied=applied) if out is None else batch.replace(x=out, applied=applied)
 
 
 @dataclass(frozen=True, repr=False)
@@ -176,10 +175,8 @@ class BatchOp:
             raise TypeError(f"{self.name} works on N x H x W x C image batches, got shape {x.shape}")
         records = self.draw(sample_rngs(batch.info, stream, len(x)), params, x.shape)
         mixed_x, mixed_y = self.apply(x, np.asarray(batch.y), records)
-        applied = _applied_of(batch)
-        for i, record in enumerate(records):
-            applied[i] += ({"op": self.name, **record},)
-        return batch.replace(x=mixed_x, y=mixed_y, applied=tuple(applied))
+        applied = batch.info.with_applied([({"op": self.name, **r},) for r in records])
+        return batch.replace(x=mixed_x, y=mixed_y, applied=applied)
 
 
 def _check_images(name: str, x: Any) -> np.ndarray:
@@ -190,11 +187,6 @@ def _check_images(name: str, x: Any) -> np.ndarray:
             f"rescale_images), got {got}"
         )
     return x
-
-
-def _applied_of(batch: Batch) -> list[tuple]:
-    applied = batch.info.applied
-    return [()] * batch.size if applied is None else list(applied)
 
 
 # ----------------------------------------------------------------------------- declaring ops
