@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..params import Fixed, Float, Param
-from ..seeding import pcg64_state
+from ..seeding import Reseeder
 from .declare import declare, literal_choices, plain, record_value
 from .stage import Library
 
@@ -171,11 +171,10 @@ class AlbumentationsLibrary(Library):
         """
         children = list(_leaves(transform))
         single = getattr(transform, "transforms", None) is None
-        bits = np.random.PCG64()
-        numpy_random, python_random = np.random.Generator(bits), random.Random()
-        transform.set_random_state(numpy_random, python_random)
+        numpy_random, python_random = Reseeder(), random.Random()
+        transform.set_random_state(numpy_random.generator, python_random)
         for img, seed in zip(images, seeds.tolist()):
-            bits.state = pcg64_state(seed)
+            numpy_random.seed(seed)
             python_random.seed(seed)
             for child in children:
                 child.params = {}

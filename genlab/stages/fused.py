@@ -30,7 +30,7 @@ from .. import registry
 from ..batch import Batch
 from ..ops.decode import crop_in_source, decode_crop, decode_image
 from ..ops.jpeg import jpeg_header
-from ..seeding import pcg64_state, sample_seeds
+from ..seeding import Reseeder, sample_seeds
 from .protocol import _two_yield
 from .read import decode_options, read_each
 
@@ -101,15 +101,14 @@ def _read_and_crop(batch: Batch, read: dict, op: Any, crop_params: dict, stream:
     read_hw = options["target_size"][::-1]
     out_w, out_h = crop_params["size"]
     seeds = sample_seeds(batch.info, stream, len(batch.x)).tolist()
-    bits = np.random.PCG64(0)
-    rng = np.random.Generator(bits)
+    reseeder = Reseeder()
     keyed = batch.info.keys is not None
     records: list[dict] = []
 
     def decode(data: bytes, path: str, index: int, position: int) -> np.ndarray:
         # the op's own generator for this sample (see Op.run); a keyless batch draws by
         # position, as the op would after read_images dropped a file
-        bits.state = pcg64_state(seeds[index if keyed else position])
+        rng = reseeder.seed(seeds[index if keyed else position])
         record = op.draw(rng, crop_params, read_hw)
         img = _decode_box(data, path, record, options, (out_w, out_h), op)
         records.append({"op": op.name, **record})
