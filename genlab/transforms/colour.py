@@ -53,12 +53,16 @@ def _apply_color_jitter(img, record):
     return img
 
 
+def _jitter_strength(what: str) -> Float:
+    return Float(0.4, low=0.0, high=2.0, help=f"{what} factor drawn from [max(0, 1 - m), 1 + m]")
+
+
 color_jitter = register_op(Op(
     "color_jitter", "colour",
     {
-        "brightness": Float(0.4, low=0.0, high=2.0, help="brightness factor drawn from [max(0, 1 - m), 1 + m]"),
-        "contrast": Float(0.4, low=0.0, high=2.0, help="contrast factor drawn from [max(0, 1 - m), 1 + m]"),
-        "saturation": Float(0.4, low=0.0, high=2.0, help="saturation factor drawn from [max(0, 1 - m), 1 + m]"),
+        "brightness": _jitter_strength("brightness"),
+        "contrast": _jitter_strength("contrast"),
+        "saturation": _jitter_strength("saturation"),
         "hue": Float(0.0, low=0.0, high=0.5, help="hue shift drawn from [-m, m] (fraction of the colour wheel)"),
         "p": probability(1.0, "jittering an image"),
     },
