@@ -40,7 +40,10 @@ from image_sets import photo_set, warm_cache  # noqa: E402
 from genlab import Pipeline  # noqa: E402
 
 SIZES = ((500, 375), (1024, 768))
-STAGES = [("read_images", {"target_size": (256, 256)}), ("random_resized_crop", {"size": (224, 224)})]
+STAGES = [
+    ("read_images", {"target_size": (256, 256)}),
+    ("random_resized_crop", {"size": (224, 224)}),
+]
 
 
 def pipeline(root: Path) -> Pipeline:
@@ -86,12 +89,16 @@ def main(argv: list[str] | None = None) -> None:
     roots = {size: photo_set(Path(args.data), args.images, size) for size in SIZES}
     print(f"read_images(256) + random_resized_crop(224), {args.images} photos, 0 workers, "
           f"median of {args.repeat}, CPU ms per image\n")  # fmt: skip
-    print("| source | apart (decode at 256, then crop) | fused (crop while decoding) | apart / fused |")
+    print(
+        "| source | apart (decode at 256, then crop) | fused (crop while decoding) | apart / fused |"
+    )
     print("|---|---:|---:|---:|")
     for size, root in roots.items():
         warm_cache(root)
         t = measure(root, args.repeat)
-        print(f"| {size[0]}x{size[1]} | {t['apart']:.2f} | {t['fused']:.2f} | {t['apart'] / t['fused']:.2f}x |")
+        print(
+            f"| {size[0]}x{size[1]} | {t['apart']:.2f} | {t['fused']:.2f} | {t['apart'] / t['fused']:.2f}x |"
+        )
     print("\n| source | fused vs apart: mean | 95th percentile | worst image |")
     print("|---|---:|---:|---:|")
     for size, root in roots.items():

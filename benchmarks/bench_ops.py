@@ -53,7 +53,10 @@ GENLAB_PARAMS: dict[str, dict] = {
     "center_crop": {"size": (192, 192)},
     "random_crop": {"size": (192, 192), "padding": 8},
     "one_of": {"ops": [("hflip", {"p": 1.0}), ("vflip", {"p": 1.0})]},
-    "some_of": {"ops": [("hflip", {"p": 1.0}), ("vflip", {"p": 1.0}), ("rotate90", {"p": 1.0})], "n": 2},
+    "some_of": {
+        "ops": [("hflip", {"p": 1.0}), ("vflip", {"p": 1.0}), ("rotate90", {"p": 1.0})],
+        "n": 2,
+    },
 }
 
 # genlab parameter name -> torchvision keyword (same meaning); sizes are swapped to (h, w).
@@ -107,7 +110,9 @@ def torchvision_transform(name: str, params: dict, n_classes: int) -> tuple[Call
     if cls is None:
         return None, "-"
     if name == "one_of":
-        members = [torchvision_transform(m["name"], dict(m["params"]), n_classes)[0] for m in params["ops"]]
+        members = [
+            torchvision_transform(m["name"], dict(m["params"]), n_classes)[0] for m in params["ops"]
+        ]
         if any(m is None for m in members):
             return None, "-"
         weights = list(params["weights"]) or None
@@ -136,7 +141,9 @@ def photos(n: int) -> np.ndarray:
         side = int(rng.integers(240, min(source.size)))
         left = int(rng.integers(0, source.size[0] - side))
         top = int(rng.integers(0, source.size[1] - side))
-        crop = source.crop((left, top, left + side, top + side)).resize((SIZE, SIZE), Image.Resampling.BILINEAR)
+        crop = source.crop((left, top, left + side, top + side)).resize(
+            (SIZE, SIZE), Image.Resampling.BILINEAR
+        )
         out.append(np.asarray(crop))
     return np.stack(out)
 
@@ -199,7 +206,9 @@ def seeding_cost(n: int) -> float:
     from genlab.seeding import sample_generators
 
     info = BatchInfo(seed=1, keys=np.arange(n))
-    return min(timed(lambda: list(sample_generators(info, "hflip", n))) for _ in range(20)) / n * 1e6
+    return (
+        min(timed(lambda: list(sample_generators(info, "hflip", n))) for _ in range(20)) / n * 1e6
+    )
 
 
 def print_op_table(rows: list[dict]) -> None:
@@ -261,8 +270,10 @@ def main(argv: list[str] | None = None) -> None:
           f"{args.images} images of {SIZE}x{SIZE}, median of {args.repeat} interleaved repeats\n")  # fmt: skip
     only = [s for s in args.only.split(",") if s] or None
     print_op_table(op_rows(x, args.repeat, only))
-    print(f"\nper-sample generator (seed, stream, epoch, key), seeded by every op for every image: "
-          f"{seeding_cost(args.images):.1f} us (fastest of 20)")
+    print(
+        f"\nper-sample generator (seed, stream, epoch, key), seeded by every op for every image: "
+        f"{seeding_cost(args.images):.1f} us (fastest of 20)"
+    )
     if not only:
         print()
         chain_rows(photos(32), args.repeat, args.batches)

@@ -37,7 +37,11 @@ def _post_settings(root: str, batch_size: int) -> Pipeline:
 
 
 def _same_work(
-    root: str, batch_size: int, num_workers: int, decoder: str = "turbo", worker_kind: str | None = None
+    root: str,
+    batch_size: int,
+    num_workers: int,
+    decoder: str = "turbo",
+    worker_kind: str | None = None,
 ) -> Pipeline:
     """The DataLoader's work: BILINEAR resize, horizontal flip, float32 normalize.
 

@@ -48,7 +48,11 @@ ROWS = {
     "genlab_w2_thread": ("genlab, 2 worker threads", 2, "genlab_rows"),
     "genlab_w2_process": ("genlab, 2 worker processes", 2, "genlab_rows"),
     "genlab_w2_pillow": ("genlab, 2 workers, decoder='pillow'", 2, "genlab_rows"),
-    "genlab_w2_pipe": ("genlab, 2 worker processes, batches pickled through pipes", 2, "genlab_rows"),
+    "genlab_w2_pipe": (
+        "genlab, 2 worker processes, batches pickled through pipes",
+        2,
+        "genlab_rows",
+    ),
     "dataloader": ("torch DataLoader, 2 workers, Pillow + NumPy", 2, "baselines"),
     "dataloader_v2": ("torch DataLoader, 2 workers, torchvision.transforms.v2", 2, "baselines"),
     "ceiling": ("ceiling: bare Pillow pool, decode+resize only", 2, "baselines"),
@@ -399,15 +403,18 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---:|---:|---:|",
         *(
             f"| {DRAFT_ROWS[row]} | {draft_images:,} | {fmt_rate(r) if r.images else r.note} | "
-            f"{r.cpu_seconds / r.images * 1e3:.2f} |" if r.images else
-            f"| {DRAFT_ROWS[row]} | {draft_images:,} | {r.note} | - |"
+            f"{r.cpu_seconds / r.images * 1e3:.2f} |"
+            if r.images
+            else f"| {DRAFT_ROWS[row]} | {draft_images:,} | {r.note} | - |"
             for row, r in draft.items()
         ),
         "",
         *targets(results, draft, max(sizes), min(sizes)),
     ]
     print("\n" + "\n".join(report))
-    ending = f"load average {os.getloadavg()[0]:.2f} at end; {time.perf_counter() - t0:.0f} s in all"
+    ending = (
+        f"load average {os.getloadavg()[0]:.2f} at end; {time.perf_counter() - t0:.0f} s in all"
+    )
     print(f"\n# {ending}")
     if args.table:
         shown_argv = " ".join(argv if argv is not None else sys.argv[1:])

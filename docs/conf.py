@@ -78,7 +78,9 @@ nb_execution_timeout = 300
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_ipywidgets_js = {}  # no widget manager from a CDN
-nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]  # their text form instead
+nb_mime_priority_overrides = [
+    ("html", "application/vnd.jupyter.widget-view+json", None)
+]  # their text form instead
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 

@@ -35,13 +35,17 @@ def _pipeline(target: str | None, args: argparse.Namespace) -> Pipeline:
     if target.endswith(".json"):
         pipeline = load(target)
     else:
-        pipeline = Pipeline.from_folder(target, batch_size=args.batch_size or 32, seed=args.seed or 0)
+        pipeline = Pipeline.from_folder(
+            target, batch_size=args.batch_size or 32, seed=args.seed or 0
+        )
     if args.batch_size:
         pipeline.source["batch_size"] = args.batch_size
     if args.seed is not None:
         pipeline.seed = args.seed
     if getattr(args, "workers", None) is not None:
-        pipeline.num_workers = RUN_PARAMS["num_workers"].validate(args.workers, stage="options", name="--workers")
+        pipeline.num_workers = RUN_PARAMS["num_workers"].validate(
+            args.workers, stage="options", name="--workers"
+        )
     if getattr(args, "worker_kind", None) is not None:
         pipeline.worker_kind = args.worker_kind
     return pipeline
@@ -61,7 +65,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .memory import format_bytes, process_memory
 
     pipeline = _pipeline(args.target, args)
-    print(f"{len(pipeline.index)} images, {len(pipeline.class_names)} classes, {len(pipeline)} batches of {pipeline.batch_size}")
+    print(
+        f"{len(pipeline.index)} images, {len(pipeline.class_names)} classes, {len(pipeline)} batches of {pipeline.batch_size}"
+    )
     peak = 0
     started = time.perf_counter()
     with warnings.catch_warnings(record=True):  # skips are counted in the report instead
@@ -111,7 +117,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     from .validate import validate_dataset
 
-    report = validate_dataset(args.folder, max_pixels=args.max_pixels, progress=lambda it: tqdm(it, unit="file"))
+    report = validate_dataset(
+        args.folder, max_pixels=args.max_pixels, progress=lambda it: tqdm(it, unit="file")
+    )
     print(report.summary())
     return 0 if report.ok else 1
 
@@ -122,20 +130,30 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def pipeline_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("target", nargs="?", help="a spec .json or a class-folder dataset (default: the sample data)")
+        p.add_argument(
+            "target",
+            nargs="?",
+            help="a spec .json or a class-folder dataset (default: the sample data)",
+        )
         p.add_argument("--batch-size", type=int, help="samples per batch")
         p.add_argument("--seed", type=int, help="seed of every random draw")
 
     run = sub.add_parser("run", help="run epochs and report throughput, memory and skips")
     pipeline_args(run)
     run.add_argument("--epochs", type=int, default=1)
-    run.add_argument("--workers", type=int, help="workers making batches (0 = none: all in the main loop)")
+    run.add_argument(
+        "--workers", type=int, help="workers making batches (0 = none: all in the main loop)"
+    )
     run.add_argument(
         "--worker-kind", choices=RUN_PARAMS["worker_kind"].choices,
         help=f"workers are threads of this process or forked processes (default: the spec's, else "
         f"{RUN_PARAMS['worker_kind'].default}; the same batches either way)",
     )  # fmt: skip
-    run.add_argument("--out", default="genlab-output", help="folder for pipeline.json, pipeline.py, grid.png ('' for none)")
+    run.add_argument(
+        "--out",
+        default="genlab-output",
+        help="folder for pipeline.json, pipeline.py, grid.png ('' for none)",
+    )
     run.set_defaults(func=cmd_run)
 
     sample = sub.add_parser("sample", help="write the sample dataset (no download)")
@@ -158,7 +176,9 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="decode every file once and list the bad ones")
     validate.add_argument("folder")
-    validate.add_argument("--max-pixels", type=int, help="refuse larger images (default: Pillow's bomb limit)")
+    validate.add_argument(
+        "--max-pixels", type=int, help="refuse larger images (default: Pillow's bomb limit)"
+    )
     validate.set_defaults(func=cmd_validate)
     return parser
 

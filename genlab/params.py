@@ -345,7 +345,9 @@ def control_kind(param: Param) -> str:
     return "text"
 
 
-def validate_params(stage: str, declared: dict[str, Param], given: dict[str, Any]) -> dict[str, Any]:
+def validate_params(
+    stage: str, declared: dict[str, Param], given: dict[str, Any]
+) -> dict[str, Any]:
     """Complete ``given`` with defaults and validate every value; unknown names are an error."""
     unknown = sorted(set(given) - set(declared))
     if unknown:

@@ -74,13 +74,18 @@ def _default_stages() -> list[StageConfig]:
 DEFAULT_STAGES = ("read_images", "augment", "rescale_images", "shuffle_samples")
 
 RUN_PARAMS = {
-    "num_workers": Int(0, low=0, high=256, help="workers making batches (0 = none, all in the loop)"),
+    "num_workers": Int(
+        0, low=0, high=256, help="workers making batches (0 = none, all in the loop)"
+    ),
     "worker_kind": Choice(
-        "thread", choices=("thread", "process"),
+        "thread",
+        choices=("thread", "process"),
         help="workers are threads of this process or forked processes (same batches either way)",
     ),
     "prefetch": Int(2, low=1, high=64, help="batches each worker may hold ready"),
-    "shard_count": Int(1, low=1, high=2**31, help="the epoch's batches are split into this many shards"),
+    "shard_count": Int(
+        1, low=1, high=2**31, help="the epoch's batches are split into this many shards"
+    ),
 }
 
 
@@ -113,7 +118,9 @@ def _as_stage_config(item: Any) -> StageConfig:
     if isinstance(item, (tuple, list)) and 1 <= len(item) <= 2:
         return StageConfig(item[0], dict(item[1]) if len(item) == 2 else {})
     if isinstance(item, dict):
-        return StageConfig(item["name"], dict(item.get("params", {})), bool(item.get("enabled", True)))
+        return StageConfig(
+            item["name"], dict(item.get("params", {})), bool(item.get("enabled", True))
+        )
     raise TypeError(f"a stage is a name, a (name, params) pair or a StageConfig, got {item!r}")
 
 
@@ -147,17 +154,25 @@ class Pipeline:
     ):
         self._kind = _source_kind(source_kind)
         self.source = self._kind.validate(dict(source))
-        self.stages = [_as_stage_config(s) for s in (_default_stages() if stages is None else stages)]
+        self.stages = [
+            _as_stage_config(s) for s in (_default_stages() if stages is None else stages)
+        ]
         self.seed = Int(0, low=0, high=2**63 - 1).validate(seed, stage="pipeline", name="seed")
         self.augment_seed = Int(0, low=0, high=2**31 - 1).validate(
             augment_seed, stage="pipeline", name="augment_seed"
         )
         if not (isinstance(shard, (tuple, list)) and len(shard) == 2):
-            raise ValueError(f"pipeline: parameter 'shard' must be an (index, count) pair, got {shard!r}")
+            raise ValueError(
+                f"pipeline: parameter 'shard' must be an (index, count) pair, got {shard!r}"
+            )
         given = {"num_workers": num_workers, "prefetch": prefetch, "shard_count": shard[1],
                  "worker_kind": worker_kind}  # fmt: skip
         run = validate_params("pipeline", RUN_PARAMS, given)
-        self.num_workers, self.prefetch, self.shard_count = run["num_workers"], run["prefetch"], run["shard_count"]
+        self.num_workers, self.prefetch, self.shard_count = (
+            run["num_workers"],
+            run["prefetch"],
+            run["shard_count"],
+        )
         self.worker_kind = run["worker_kind"]
         self.shard_index = Int(0, low=0, high=self.shard_count - 1).validate(
             shard[0], stage="pipeline", name="shard_index"
@@ -182,7 +197,12 @@ class Pipeline:
         worker_kind: str = RUN_PARAMS["worker_kind"].default,
     ) -> Pipeline:
         """A pipeline over a class-folder dataset; ``stages=None`` gives the post's chain."""
-        source = {"root": str(root), "batch_size": batch_size, "shuffle": shuffle, "drop_last": drop_last}
+        source = {
+            "root": str(root),
+            "batch_size": batch_size,
+            "shuffle": shuffle,
+            "drop_last": drop_last,
+        }
         return cls(
             source, stages, seed=seed, num_workers=num_workers, prefetch=prefetch,
             augment_seed=augment_seed, worker_kind=worker_kind,
@@ -287,7 +307,11 @@ class Pipeline:
 
     def set_source(self, **params: Any) -> Pipeline:
         """Change source settings (``batch_size``, ``shuffle``, ...); all are checked first."""
-        listed = {k for k in params if k not in ("batch_size", "shuffle", "drop_last", "shuffle_buffer", "retry")}
+        listed = {
+            k
+            for k in params
+            if k not in ("batch_size", "shuffle", "drop_last", "shuffle_buffer", "retry")
+        }
         self.source = self._kind.validate({**self.source, **params})
         if listed:
             self._index = None  # what is listed changed: list again
@@ -301,7 +325,9 @@ class Pipeline:
     def __len__(self) -> int:
         """Batches per epoch (of this shard, when the pipeline is a shard)."""
         split = (self.shard_index, self.shard_count)
-        return self._kind.n_batches(self.source, self.index, seed=self.seed, epoch=self.epoch, split=split)
+        return self._kind.n_batches(
+            self.source, self.index, seed=self.seed, epoch=self.epoch, split=split
+        )
 
     # -- running -------------------------------------------------------------------------
     def source_batches(self, epoch: int) -> Iterator[Batch]:
@@ -367,7 +393,9 @@ class Pipeline:
 
     def run_stages(self, batch: Batch, observer=None, *, fuse: bool = True) -> Batch:
         """Run one source batch through fresh coroutines of the enabled stages (see :meth:`build_stages`)."""
-        with GeneratorPipeline(iter([batch]), *self.build_stages(fuse=fuse), observer=observer) as run:
+        with GeneratorPipeline(
+            iter([batch]), *self.build_stages(fuse=fuse), observer=observer
+        ) as run:
             return next(run)
 
     def iter_epoch(self, epoch: int) -> Iterator[Batch]:
@@ -409,7 +437,10 @@ class Pipeline:
         """Run one batch and say what each stage produced: shape, dtype, bytes, seconds."""
         batch = self.source_batch(batch_index, epoch)
         rows = [StageTrace.of("dataset", batch, 0.0)]
-        self.run_stages(batch, observer=lambda name, out, seconds: rows.append(StageTrace.of(name, out, seconds)))
+        self.run_stages(
+            batch,
+            observer=lambda name, out, seconds: rows.append(StageTrace.of(name, out, seconds)),
+        )
         return rows
 
     def memory_estimate(self):
@@ -426,7 +457,9 @@ class Pipeline:
     def _position(self, stage: str | int) -> int:
         if isinstance(stage, int):
             if not -len(self.stages) <= stage < len(self.stages):
-                raise IndexError(f"no stage at position {stage}; the pipeline has {len(self.stages)}")
+                raise IndexError(
+                    f"no stage at position {stage}; the pipeline has {len(self.stages)}"
+                )
             return stage % len(self.stages)
         for i, s in enumerate(self.stages):
             if s.name == stage:
@@ -458,7 +491,9 @@ class Pipeline:
         self.stages.insert(to, config)
         return self
 
-    def add(self, name: str, index: int | None = None, *, enabled: bool = True, **params: Any) -> Pipeline:
+    def add(
+        self, name: str, index: int | None = None, *, enabled: bool = True, **params: Any
+    ) -> Pipeline:
         """Insert a registered stage (at the end by default)."""
         config = StageConfig(name, params, enabled)
         self.stages.insert(len(self.stages) if index is None else index, config)

@@ -39,7 +39,9 @@ class RunReport:
             if describe is None:
                 self.skipped.extend(info.skipped)
             else:
-                self.skipped.extend((path, describe(listing, path, reason)) for path, reason in info.skipped)
+                self.skipped.extend(
+                    (path, describe(listing, path, reason)) for path, reason in info.skipped
+                )
 
     def merge(self, other: RunReport) -> None:
         """Add another report's counts to this one (a worker's, a shard's)."""

@@ -66,12 +66,18 @@ def sample_seeds(info: BatchInfo, stream: str, n: int | None = None) -> np.ndarr
     >>> bool((a == sample_seeds(BatchInfo(seed=7, epoch=1, keys=np.array([9, 3])), "x")[::-1]).all())
     True
     """
-    base = np.random.SeedSequence([info.seed, stream_id(stream), info.epoch]).generate_state(1, np.uint64)[0]
+    base = np.random.SeedSequence([info.seed, stream_id(stream), info.epoch]).generate_state(
+        1, np.uint64
+    )[0]
     if info.keys is not None:
         keys = np.asarray(info.keys).astype(np.uint64)
     else:
         n = n if n is not None else len(info.paths or ())
-        keys = (np.uint64(info.index) << np.uint64(32)) + np.arange(n, dtype=np.uint64) + np.uint64(1 << 63)
+        keys = (
+            (np.uint64(info.index) << np.uint64(32))
+            + np.arange(n, dtype=np.uint64)
+            + np.uint64(1 << 63)
+        )
     return _mix64(_mix64(keys ^ base))
 
 

@@ -68,7 +68,10 @@ def pipeline_to_spec(pipeline, *, manifest: bool = False) -> dict:
         "genlab_version": __version__,
         "seed": pipeline.seed,
         "augment_seed": pipeline.augment_seed,
-        "source": {"name": pipeline.source_kind, "params": _jsonable(pipeline._kind.spec_params(pipeline.source))},
+        "source": {
+            "name": pipeline.source_kind,
+            "params": _jsonable(pipeline._kind.spec_params(pipeline.source)),
+        },
         "stages": [
             {"name": s.name, "enabled": s.enabled, "params": _jsonable(s.params)}
             for s in pipeline.stages
@@ -101,7 +104,11 @@ def _v1_to_v2(spec: dict) -> dict:
     upgraded = []
     for item in spec.get("stages", []) if isinstance(spec.get("stages"), list) else []:
         params = item.get("params", {}) if isinstance(item, dict) else None
-        if isinstance(params, dict) and item.get("name") == "read_images" and "decoder" not in params:
+        if (
+            isinstance(params, dict)
+            and item.get("name") == "read_images"
+            and "decoder" not in params
+        ):
             item = {**item, "params": {**params, "decoder": "pillow"}}
         upgraded.append(item)
     stages = {"stages": upgraded} if isinstance(spec.get("stages"), list) else {}
@@ -121,7 +128,9 @@ def migrate(spec: dict) -> dict:
     0
     """
     _require(isinstance(spec, dict), f"expected a JSON object, got {type(spec).__name__}")
-    _require(spec.get("format") == FORMAT, f"'format' must be {FORMAT!r}, got {spec.get('format')!r}")
+    _require(
+        spec.get("format") == FORMAT, f"'format' must be {FORMAT!r}, got {spec.get('format')!r}"
+    )
     version = spec.get("schema_version")
     _require(
         isinstance(version, int) and 1 <= version <= SCHEMA_VERSION,
@@ -152,13 +161,21 @@ def pipeline_from_spec(spec: dict, *, index=None):
     _require(isinstance(stages, list), "'stages' must be a list")
     configs = []
     for i, item in enumerate(stages):
-        _require(isinstance(item, dict) and isinstance(item.get("name"), str), f"stage {i} needs a 'name'")
+        _require(
+            isinstance(item, dict) and isinstance(item.get("name"), str),
+            f"stage {i} needs a 'name'",
+        )
         extra = sorted(set(item) - {"name", "enabled", "params"})
         _require(not extra, f"stage {i} ({item['name']!r}) has unknown key {extra[:1]!r}")
         params = item.get("params", {})
-        _require(isinstance(params, dict), f"stage {i} ({item['name']!r}): 'params' must be an object")
+        _require(
+            isinstance(params, dict), f"stage {i} ({item['name']!r}): 'params' must be an object"
+        )
         enabled = item.get("enabled", True)
-        _require(isinstance(enabled, bool), f"stage {i} ({item['name']!r}): 'enabled' must be true or false")
+        _require(
+            isinstance(enabled, bool),
+            f"stage {i} ({item['name']!r}): 'enabled' must be true or false",
+        )
         try:  # the registry checks the name and every parameter (nested op lists too)
             configs.append(StageConfig(item["name"], params, enabled))
         except ValueError as e:
@@ -170,7 +187,10 @@ def pipeline_from_spec(spec: dict, *, index=None):
     source_params = source.get("params", {})
     _require(isinstance(source_params, dict), "'source.params' must be an object")
     shard = run.get("shard", [0, 1])
-    _require(isinstance(shard, list) and len(shard) == 2, f"'run.shard' must be [index, count], got {shard!r}")
+    _require(
+        isinstance(shard, list) and len(shard) == 2,
+        f"'run.shard' must be [index, count], got {shard!r}",
+    )
     if index is None and spec.get("manifest") is not None:
         _require(source["name"] == "dataset", "'manifest' is only for a 'dataset' source")
         index = index_from_manifest(str(source_params.get("root", "")), spec["manifest"])
@@ -207,7 +227,11 @@ def python_expression(pipeline, prefix: str = "") -> str:
 
     s = pipeline.source
     kind = pipeline._kind
-    lines = [f"{prefix}Pipeline.{kind.method}(", f"    {s[kind.positional]!r},", f"    batch_size={s['batch_size']},"]
+    lines = [
+        f"{prefix}Pipeline.{kind.method}(",
+        f"    {s[kind.positional]!r},",
+        f"    batch_size={s['batch_size']},",
+    ]
     lines.append(f"    seed={pipeline.seed},")
     if pipeline.augment_seed:
         lines.append(f"    augment_seed={pipeline.augment_seed},")
@@ -217,7 +241,10 @@ def python_expression(pipeline, prefix: str = "") -> str:
         lines.append("    drop_last=True,")
     defaults = {name: param.default for name, param in kind.params.items()}
     for name, value in s.items():
-        if name not in ("batch_size", "shuffle", "drop_last", kind.positional) and value != defaults[name]:
+        if (
+            name not in ("batch_size", "shuffle", "drop_last", kind.positional)
+            and value != defaults[name]
+        ):
             lines.append(f"    {name}={value!r},")
     if pipeline.num_workers:
         lines.append(f"    num_workers={pipeline.num_workers},")
@@ -285,5 +312,3 @@ def to_python(pipeline, path: str | os.PathLike | None = None) -> str:
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
     return text
-
-

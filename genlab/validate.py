@@ -28,7 +28,9 @@ class ValidationReport:
 
     def summary(self) -> str:
         """The counts, then one line per bad or ignored file with its reason."""
-        lines = [f"{self.root}: {self.checked} files checked, {len(self.bad)} bad, {len(self.ignored)} ignored"]
+        lines = [
+            f"{self.root}: {self.checked} files checked, {len(self.bad)} bad, {len(self.ignored)} ignored"
+        ]
         lines += [f"  bad {path}: {reason}" for path, reason in self.bad]
         lines += [f"  ignored {path}: {reason}" for path, reason in self.ignored]
         return "\n".join(lines)

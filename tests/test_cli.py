@@ -57,16 +57,34 @@ def test_bad_target_is_a_clean_error(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_python_dash_m_genlab_runs():
-    result = subprocess.run([sys.executable, "-m", "genlab", "--version"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "genlab", "--version"], capture_output=True, text=True
+    )
     assert result.returncode == 0 and result.stdout.startswith("genlab ")
 
 
 def test_run_takes_the_number_and_kind_of_workers(digits_root, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["run", str(digits_root), "--workers", "2", "--worker-kind", "process", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(digits_root),
+                "--workers",
+                "2",
+                "--worker-kind",
+                "process",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     run = json.loads((out / "pipeline.json").read_text())["run"]
     assert (run["num_workers"], run["worker_kind"]) == (2, "process")
-    assert main(["run", str(out / "pipeline.json"), "--worker-kind", "thread", "--out", str(out)]) == 0
+    assert (
+        main(["run", str(out / "pipeline.json"), "--worker-kind", "thread", "--out", str(out)]) == 0
+    )
     assert json.loads((out / "pipeline.json").read_text())["run"]["worker_kind"] == "thread"
 
 
@@ -82,5 +100,8 @@ def test_run_help_says_workers_are_threads_or_processes(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "--worker-kind {thread,process}" in text and "threads of this process or forked processes" in text
+    assert (
+        "--worker-kind {thread,process}" in text
+        and "threads of this process or forked processes" in text
+    )
     assert "worker processes" not in text

@@ -25,7 +25,9 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"genlab_docs_{name}", DOCS / "_ext" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"genlab_docs_{name}", DOCS / "_ext" / f"{name}.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -48,7 +50,9 @@ def gallery():
 
 @pytest.fixture(scope="module")
 def photo(gallery, tmp_path_factory):
-    root = genlab.make_sample_data(tmp_path_factory.mktemp("photos") / "p", kind="photos", n_per_class=1)
+    root = genlab.make_sample_data(
+        tmp_path_factory.mktemp("photos") / "p", kind="photos", n_per_class=1
+    )
     return gallery.sample_photo(root)
 
 
@@ -71,7 +75,10 @@ def _png(path: Path) -> np.ndarray:
 def test_every_registered_op_has_a_gallery_page_with_figures_and_parameters(name, written, gallery):
     page = (written / f"{name}.md").read_text()
     entry = next(e for e in gallery.entries() if e.name == name)
-    for param, declared in entry.params.items():  # one table row per declared parameter, with its help
+    for (
+        param,
+        declared,
+    ) in entry.params.items():  # one table row per declared parameter, with its help
         assert f"| `{param}` |" in page and declared.help in page
     stronger = _png(written / "images" / f"{name}-stronger.png")
     default_png = written / "images" / f"{name}-default.png"
@@ -100,9 +107,13 @@ def test_draws_are_recorded_in_the_titles_and_replayable(gallery, photo):
 
     entry = next(e for e in gallery.entries() if e.name == "random_resized_crop")
     images, titles = gallery.draws(entry, photo, entry.stronger())
-    assert len(images) == gallery.DRAWS and len(set(titles)) == gallery.DRAWS  # eight different draws
+    assert (
+        len(images) == gallery.DRAWS and len(set(titles)) == gallery.DRAWS
+    )  # eight different draws
     record = entry.draw(np.random.default_rng([gallery.SEED, 0]), entry.stronger(), photo.shape[:2])
-    assert titles[0].startswith(f"t{record['top']} l{record['left']} h{record['height']} w{record['width']}")
+    assert titles[0].startswith(
+        f"t{record['top']} l{record['left']} h{record['height']} w{record['width']}"
+    )
     assert np.array_equal(images[0], replay(photo, [{"op": entry.name, **record}]))
 
 
@@ -112,12 +123,17 @@ def test_a_group_shows_the_members_it_drew(gallery, photo):
     assert set(titles) <= {"hflip", "vflip", "rotate90"} and len(set(titles)) > 1
 
 
-def test_a_batch_op_mixes_the_photo_with_its_mirror_and_shows_what_it_drew(gallery, photo, tmp_path):
+def test_a_batch_op_mixes_the_photo_with_its_mirror_and_shows_what_it_drew(
+    gallery, photo, tmp_path
+):
     from genlab import Float
     from genlab.transforms import BatchOp
 
     def draw(rngs, params, shape):
-        return [{"partner": (i - 1) % len(rngs), "lam": round(params["lam"] + i / 100, 2)} for i in range(len(rngs))]
+        return [
+            {"partner": (i - 1) % len(rngs), "lam": round(params["lam"] + i / 100, 2)}
+            for i in range(len(rngs))
+        ]
 
     def apply(x, y, records):
         lam = np.array([r["lam"] for r in records])[:, None, None, None]
@@ -133,10 +149,14 @@ def test_a_batch_op_mixes_the_photo_with_its_mirror_and_shows_what_it_drew(galle
     mirror = photo[:, ::-1]
     assert titles[0] == f"lam 0.25 with #{gallery.DRAWS - 1}" and titles[3] == "lam 0.28 with #2"
     # sample 3 (a mirror) mixed with sample 2 (the photo), by its own lam
-    expected = np.rint(0.28 * mirror.astype(np.float64) + 0.72 * photo.astype(np.float64)).astype(np.uint8)
+    expected = np.rint(0.28 * mirror.astype(np.float64) + 0.72 * photo.astype(np.float64)).astype(
+        np.uint8
+    )
     assert np.array_equal(images[3], expected)
     page = gallery.write_gallery(tmp_path, [entry], image=photo)[0]
-    assert "| `lam` |" in page.read_text() and _png(tmp_path / "images" / "toy_mix-default.png").size
+    assert (
+        "| `lam` |" in page.read_text() and _png(tmp_path / "images" / "toy_mix-default.png").size
+    )
 
 
 def test_the_api_reference_describes_a_registered_op_by_its_declarations(tmp_path):
@@ -162,7 +182,9 @@ def _public_objects():
             yield f"{module_name}.{name}", obj
             if inspect.isclass(obj) and obj.__module__.startswith("genlab"):
                 for member, value in vars(obj).items():
-                    if not member.startswith("_") and (callable(value) or isinstance(value, property)):
+                    if not member.startswith("_") and (
+                        callable(value) or isinstance(value, property)
+                    ):
                         yield f"{module_name}.{name}.{member}", value
 
 
@@ -193,7 +215,9 @@ def test_an_unknown_cross_reference_fails_a_build_with_the_site_settings(tmp_pat
         )
     )
     page = src / "index.md"
-    page.write_text("# t\n\n```{eval-rst}\n.. autofunction:: genlab.load\n```\n\nSee {func}`genlab.load`.\n")
+    page.write_text(
+        "# t\n\n```{eval-rst}\n.. autofunction:: genlab.load\n```\n\nSee {func}`genlab.load`.\n"
+    )
     out = tmp_path / "out"
     args = ["-q", "-W", "-E", "-b", "html", str(src), str(out)]
     assert sphinx_cmd.build_main(args) == 0  # a name that exists resolves

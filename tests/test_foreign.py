@@ -136,8 +136,12 @@ def test_same_seed_same_bytes_twice_and_with_two_workers(make, digits_root):
     p = pipeline_of(digits_root, convert(make()))
     first = [b.x for b in p]
     again = [b.x for b in p.copy()]
-    threads = [b.x for b in pipeline_of(digits_root, convert(make()), num_workers=2, worker_kind="thread")]
-    processes = [b.x for b in pipeline_of(digits_root, convert(make()), num_workers=2, worker_kind="process")]
+    threads = [
+        b.x for b in pipeline_of(digits_root, convert(make()), num_workers=2, worker_kind="thread")
+    ]
+    processes = [
+        b.x for b in pipeline_of(digits_root, convert(make()), num_workers=2, worker_kind="process")
+    ]
     assert len(first) == 8 and first[0].shape == (8, 24, 24, 3) and first[0].dtype == np.float32
     for a, b, c, d in zip(first, again, threads, processes, strict=True):
         assert np.array_equal(a, b) and np.array_equal(a, c) and np.array_equal(a, d)
@@ -405,7 +409,9 @@ def test_libraries_and_genlab_stages_mix_in_one_chain(digits_root):
     rotated = p.run_stages(source)
     # each image is exactly what torchvision gives for its per-sample seed, in H x W x C order
     # the stream of the chain's first RandomRotation, named as every op's (name + occurrence)
-    seeds = sample_seeds(images.info, genlab.transforms.stream_name("torchvision.RandomRotation", 0))
+    seeds = sample_seeds(
+        images.info, genlab.transforms.stream_name("torchvision.RandomRotation", 0)
+    )
     transform = v2.RandomRotation(20)
     for img, seed, out in zip(images.x, seeds.tolist(), rotated.x):
         torch.default_generator.manual_seed(seed)

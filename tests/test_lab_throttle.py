@@ -34,5 +34,7 @@ def test_throttle_runs_the_first_request_and_merges_a_burst():
         assert calls == [0, 1, 2]
 
     in_fresh_thread(asyncio.run, burst())
-    in_fresh_thread(Throttle(lambda: calls.append("now"), interval=0.05).trigger)  # no loop: at once
+    in_fresh_thread(
+        Throttle(lambda: calls.append("now"), interval=0.05).trigger
+    )  # no loop: at once
     assert calls == [0, 1, 2, "now"]

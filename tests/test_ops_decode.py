@@ -125,7 +125,9 @@ def test_png_named_jpg_is_read_by_content(tmp_path):
     target=st.tuples(st.integers(1, 50), st.integers(1, 50)),
     resize=st.sampled_from(["stretch", "center_crop", "pad"]),
 )
-@example(width=1, height=7, target=(1, 41), resize="center_crop")  # a crop box a rounding error too tall
+@example(
+    width=1, height=7, target=(1, 41), resize="center_crop"
+)  # a crop box a rounding error too tall
 def test_every_policy_gives_the_target_shape(width, height, target, resize):
     data = _encode(Image.fromarray(_gradient(width, height)))
     out = decode_image(data, target, resize=resize)

@@ -149,7 +149,8 @@ def test_orientation_only_in_xmp_is_left_to_pillow(decoded_shapes):
 def test_what_turbo_declines_is_decoded_by_pillow(make, decoded_shapes):
     data = make()
     np.testing.assert_array_equal(
-        decode_image(data, (30, 20), decoder="turbo"), decode_image(data, (30, 20), decoder="pillow")
+        decode_image(data, (30, 20), decoder="turbo"),
+        decode_image(data, (30, 20), decoder="pillow"),
     )
     assert decoded_shapes == []
 
@@ -218,7 +219,9 @@ def _reference_crop(data, box, size):
     """Full Pillow decode, upright, then crop ``box`` and resize: what a random resized crop does."""
     top, left, height, width = box
     full = Image.fromarray(decode_image(data, None, decoder="pillow"))
-    return np.asarray(full.resize(size, Image.Resampling.BILINEAR, box=(left, top, left + width, top + height)))
+    return np.asarray(
+        full.resize(size, Image.Resampling.BILINEAR, box=(left, top, left + width, top + height))
+    )
 
 
 @pytest.mark.parametrize("box", [(0, 0, 375, 500), (20, 100, 300, 360), (150, 200, 40, 30)])
@@ -260,7 +263,9 @@ def test_crop_boxes_are_in_upright_pixels(orientation, decoded_shapes):
 def test_a_box_outside_the_image_is_named():
     data = _photo(100, 80)
     for decoder in ("turbo", "pillow"):
-        with pytest.raises(ValueError, match=r"box \(top=0, left=50, height=10, width=60\) is outside the 100x80"):
+        with pytest.raises(
+            ValueError, match=r"box \(top=0, left=50, height=10, width=60\) is outside the 100x80"
+        ):
             decode_crop(data, (0, 50, 10, 60), (8, 8), decoder=decoder)
     with pytest.raises(ValueError, match="box must be"):
         decode_crop(data, (0, 0, 0, 10), (8, 8))

@@ -20,7 +20,9 @@ def test_core_import_pulls_in_no_jupyter_widgets_or_heavy_extras():
         " genlab.transforms, genlab.sources.table, genlab.sources.shards;"
         f"print([m for m in {JUPYTER_MODULES!r} if m in sys.modules])"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"
 
 

@@ -50,7 +50,9 @@ def test_values_are_normalised():
 def test_validate_params_fills_defaults_and_rejects_unknown():
     declared = {"a": Int(1, low=0, high=9), "b": Bool(False)}
     assert validate_params("s", declared, {"a": 3}) == {"a": 3, "b": False}
-    with pytest.raises(ValueError, match=r"s: unknown parameter 'c'; known parameters: \['a', 'b'\]"):
+    with pytest.raises(
+        ValueError, match=r"s: unknown parameter 'c'; known parameters: \['a', 'b'\]"
+    ):
         validate_params("s", declared, {"c": 1})
 
 

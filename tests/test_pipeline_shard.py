@@ -55,7 +55,13 @@ def test_a_shard_round_trips_through_its_spec_and_repr(pipeline):
 
 @pytest.mark.parametrize(
     "index, count, match",
-    [(0, 0, "shard_count"), (2, 2, "shard_index"), (-1, 2, "shard_index"), (0.5, 2, "shard_index"), (0, True, "shard_count")],
+    [
+        (0, 0, "shard_count"),
+        (2, 2, "shard_index"),
+        (-1, 2, "shard_index"),
+        (0.5, 2, "shard_index"),
+        (0, True, "shard_count"),
+    ],
 )
 def test_bad_shard_arguments_name_the_parameter(pipeline, index, count, match):
     with pytest.raises(ValueError, match=match):

@@ -35,7 +35,11 @@ def photos_root(tmp_path_factory):
 
 
 def chain(decoder: str | None = None) -> list:
-    read = {"target_size": (64, 48)} if decoder is None else {"target_size": (64, 48), "decoder": decoder}
+    read = (
+        {"target_size": (64, 48)}
+        if decoder is None
+        else {"target_size": (64, 48), "decoder": decoder}
+    )
     return [("read_images", read), ("augment", {"hflip": 0.5, "rotate90": 0.5}),
             ("rescale_images", {"scale": 1 / 255}), "shuffle_samples"]  # fmt: skip
 
@@ -146,7 +150,9 @@ def test_thread_iterator_stops_early_and_bounds_what_is_ahead(photos_root):
 
 
 def _threads_in_a_daemon(root, answers):
-    p = Pipeline.from_folder(root, batch_size=4, stages=chain(), num_workers=2, worker_kind="thread")
+    p = Pipeline.from_folder(
+        root, batch_size=4, stages=chain(), num_workers=2, worker_kind="thread"
+    )
     answers.put(sum(len(x) for x, _ in p))
 
 

@@ -16,7 +16,12 @@ from genlab import Pipeline  # noqa: E402
 from genlab.sources.remote import RetryPolicy  # noqa: E402
 from genlab.sources.tar_stream import ResumableStream, Skip, iter_samples  # noqa: E402
 
-RETRY = {"attempts": 3, "timeout": 3.0, "backoff": 0.05, "deadline": 15.0}  # roomy: CI cores are shared
+RETRY = {
+    "attempts": 3,
+    "timeout": 3.0,
+    "backoff": 0.05,
+    "deadline": 15.0,
+}  # roomy: CI cores are shared
 READ = [("read_images", {"target_size": (6, 5)})]
 SHARD = "/s/shard-0001.tar"
 

@@ -33,7 +33,9 @@ def test_upper_case_extensions_and_non_images_are_reported(tmp_path):
     index = genlab.index_folder(tmp_path)
     assert any(p.endswith("UPPER.PNG") for p in index.paths)
     reasons = dict(index.ignored)
-    assert any(p.endswith("notes.txt") for p in reasons) and any(p.endswith("README") for p in reasons)
+    assert any(p.endswith("notes.txt") for p in reasons) and any(
+        p.endswith("README") for p in reasons
+    )
 
 
 def test_empty_root_and_empty_class_are_clear_errors(tmp_path):

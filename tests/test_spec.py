@@ -77,8 +77,16 @@ def _mutate(spec, path, value):
         (("schema_version",), 99, "'schema_version' 99 is not supported"),
         (("extra",), 1, r"unknown key \['extra'\]"),
         (("stages", 0, "name"), "os.system", "unknown stage 'os.system'"),
-        (("stages", 0, "params", "evil"), "__import__('os')", "read_images: unknown parameter 'evil'"),
-        (("stages", 1, "params", "hflip"), 7, "augment: parameter 'hflip' must be between 0.0 and 1.0, got 7"),
+        (
+            ("stages", 0, "params", "evil"),
+            "__import__('os')",
+            "read_images: unknown parameter 'evil'",
+        ),
+        (
+            ("stages", 1, "params", "hflip"),
+            7,
+            "augment: parameter 'hflip' must be between 0.0 and 1.0, got 7",
+        ),
         (("stages", 1, "enabled"), "yes", "'enabled' must be true or false"),
         (("source", "name"), "sql", "unknown source 'sql'"),
         (("source", "params", "batch_size"), -1, "dataset: parameter 'batch_size'"),
@@ -107,7 +115,9 @@ def test_python_export_runs_standalone_and_rebuilds_the_same(digits_root, tmp_pa
     namespace: dict = {}
     exec(compile(code, str(path), "exec"), namespace)  # our own export, as `import` would
     assert namespace["pipeline"] == p
-    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert "60 images in 8 batches" in result.stdout
 
@@ -132,10 +142,14 @@ def test_a_spec_with_its_manifest_does_not_list_again(tmp_path):
     from corpus import write_class_folders
 
     write_class_folders(tmp_path / "data", ["a", "b"], 3)
-    p = Pipeline.from_folder(tmp_path / "data", batch_size=4, stages=[("read_images", {"target_size": (8, 8)})])
+    p = Pipeline.from_folder(
+        tmp_path / "data", batch_size=4, stages=[("read_images", {"target_size": (8, 8)})]
+    )
     p.save(tmp_path / "with.json", manifest=True)
     p.save(tmp_path / "without.json")
-    write_class_folders(tmp_path / "data", ["a", "b", "c"], 4, seed=1)  # the folder grows after the save
+    write_class_folders(
+        tmp_path / "data", ["a", "b", "c"], 4, seed=1
+    )  # the folder grows after the save
     frozen, fresh = genlab.load(tmp_path / "with.json"), genlab.load(tmp_path / "without.json")
     assert frozen.class_names == ("a", "b") and len(frozen.index) == 6
     assert fresh.class_names == ("a", "b", "c")

@@ -35,7 +35,9 @@ def compat_data(base: Path) -> dict:
     }
     return {
         "digits": digits,
-        "photos": genlab.make_sample_data(base / "photos", kind="photos", n_per_class=6, size=(160, 120)),
+        "photos": genlab.make_sample_data(
+            base / "photos", kind="photos", n_per_class=6, size=(160, 120)
+        ),
         "table": table,
         "shards": write_shards(base / "shards", 3, 5, size=(20, 16))[0].parent,
     }

@@ -22,7 +22,15 @@ def run(batch, *steps):
 
 
 def test_applied_records_replay_each_sample_exactly():
-    params = dict(hflip=0.5, rotate90=0.5, rotation_p=0.5, crop_p=0.5, brightness_p=0.5, noise_p=0.5, cutout_p=0.5)
+    params = dict(
+        hflip=0.5,
+        rotate90=0.5,
+        rotation_p=0.5,
+        crop_p=0.5,
+        brightness_p=0.5,
+        noise_p=0.5,
+        cutout_p=0.5,
+    )
     batch = image_batch()
     out = run(batch, genlab.augment(**params))
     assert len(out.info.applied) == 6 and any(out.info.applied)
@@ -42,14 +50,20 @@ def test_augment_is_deterministic_per_sample_not_per_batch_position():
 
 def test_augment_refuses_float_input_with_a_clear_message():
     batch = image_batch()
-    with pytest.raises(genlab.StageError, match="augment works on uint8.*put it before rescale_images"):
+    with pytest.raises(
+        genlab.StageError, match="augment works on uint8.*put it before rescale_images"
+    ):
         run(batch, genlab.rescale_images(), genlab.augment())
 
 
 def test_rescale_matches_the_formula():
     batch = image_batch()
-    out = run(batch, genlab.rescale_images(scale=1 / 255, mean=(0.5, 0.4, 0.3), std=(0.2, 0.25, 0.5)))
-    expected = (batch.x.astype(np.float32) * np.float32(1 / 255) - np.float32([0.5, 0.4, 0.3])) / np.float32([0.2, 0.25, 0.5])
+    out = run(
+        batch, genlab.rescale_images(scale=1 / 255, mean=(0.5, 0.4, 0.3), std=(0.2, 0.25, 0.5))
+    )
+    expected = (
+        batch.x.astype(np.float32) * np.float32(1 / 255) - np.float32([0.5, 0.4, 0.3])
+    ) / np.float32([0.2, 0.25, 0.5])
     assert out.x.dtype == np.float32
     np.testing.assert_allclose(out.x, expected, rtol=1e-6)
     post = run(batch, genlab.rescale_images(mean=[103.939, 116.779, 123.68]))

@@ -21,13 +21,17 @@ from genlab.transforms import get_op
 def photos(tmp_path_factory):
     """Class folders of photographic JPEGs: 500x375, two turned by EXIF (orientation 6 and 8),
     a PNG (not for the fast path) and a broken file."""
-    root = genlab.make_sample_data(tmp_path_factory.mktemp("fused") / "photos", kind="photos", n_per_class=4)
+    root = genlab.make_sample_data(
+        tmp_path_factory.mktemp("fused") / "photos", kind="photos", n_per_class=4
+    )
     first, second = sorted(root.glob("china/*.jpg"))[:2]
     for orientation, src in ((6, first), (8, second)):
         exif = Image.Exif()
         exif[0x0112] = orientation
         buf = io.BytesIO()
-        Image.open(src).transpose(Image.Transpose.ROTATE_90).save(buf, "JPEG", quality=90, exif=exif.tobytes())
+        Image.open(src).transpose(Image.Transpose.ROTATE_90).save(
+            buf, "JPEG", quality=90, exif=exif.tobytes()
+        )
         (root / "china" / f"turned-{orientation}.jpg").write_bytes(buf.getvalue())
     Image.open(first).save(root / "flower" / "lossless.png")
     (root / "flower" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 no image")
@@ -61,7 +65,11 @@ def step_names(pipeline: Pipeline) -> list[str]:
 def test_read_images_then_random_resized_crop_build_one_stage(photos):
     p = Pipeline.from_folder(photos, stages=[*chain(), "hflip"])
     assert step_names(p) == [FUSED_NAME, "hflip"]
-    assert [stage_name(s) for s in p.build_stages(fuse=False)] == ["read_images", "random_resized_crop", "hflip"]
+    assert [stage_name(s) for s in p.build_stages(fuse=False)] == [
+        "read_images",
+        "random_resized_crop",
+        "hflip",
+    ]
     with pytest.warns(UserWarning, match="broken"):
         assert [row.name for row in p.trace()] == ["dataset", FUSED_NAME, "hflip"]
 
@@ -102,7 +110,9 @@ def test_fused_batches_match_the_two_stages(photos, resize):
     per_image = [mean_abs_diff(a, b) for a, b in zip(fused.x, apart.x)]
     assert max(per_image) < 10.0  # measured on 200 photos: worst 7.5
     png = [i for i, path in enumerate(fused.info.paths) if path.endswith(".png")]
-    assert png and all(np.array_equal(fused.x[i], apart.x[i]) for i in png)  # the two stages' own code
+    assert png and all(
+        np.array_equal(fused.x[i], apart.x[i]) for i in png
+    )  # the two stages' own code
 
 
 def test_turned_photos_are_cropped_upright(photos):
@@ -151,7 +161,11 @@ def test_a_keyless_batch_draws_by_position_after_a_skip(photos):
     with pytest.warns(UserWarning, match=r"read_images skipped .*broken\.jpg"):
         fused = next(GeneratorPipeline(iter([batch]), read_and_crop(read, crop)))
     with pytest.warns(UserWarning, match="broken"):
-        apart = next(GeneratorPipeline(iter([batch]), genlab.read_images(**read), get_op("random_resized_crop")(**crop)))
+        apart = next(
+            GeneratorPipeline(
+                iter([batch]), genlab.read_images(**read), get_op("random_resized_crop")(**crop)
+            )
+        )
     assert fused.info.applied == apart.info.applied and np.array_equal(fused.y, apart.y)
     assert mean_abs_diff(fused.x, apart.x) < 3.0
 
@@ -164,7 +178,11 @@ def test_decode_crop_never_decodes_finer_than_its_limit(photos, monkeypatch):
 
     asked = []
     real = jpeg.decode_turbo
-    monkeypatch.setattr(jpeg, "decode_turbo", lambda data, header, need: asked.append(need) or real(data, header, need))
+    monkeypatch.setattr(
+        jpeg,
+        "decode_turbo",
+        lambda data, header, need: asked.append(need) or real(data, header, need),
+    )
     data = next(photos.glob("china/*.jpg")).read_bytes()
     small_box = (10.5, 20.25, 60.0, 80.0)  # needs more than the whole 500x375 photo for 224x224
     decode_crop(data, small_box, (224, 224))

@@ -23,7 +23,11 @@ def doubler():
 
 def test_hand_written_driver_runs_genlab_stages_unchanged(colours_root):
     # The post's driver, written by hand: send None to every step, then the batch through them.
-    steps = [genlab.read_images(target_size=(8, 6)), genlab.rescale_images(scale=0.5), genlab.shuffle_samples()]
+    steps = [
+        genlab.read_images(target_size=(8, 6)),
+        genlab.rescale_images(scale=0.5),
+        genlab.shuffle_samples(),
+    ]
     out = []
     for batch in genlab.dataset(colours_root, batch_size=4, seed=0):
         for step in steps:
@@ -142,7 +146,9 @@ def test_pipeline_for_loop_break_closes_coroutines(colours_root):
     genlab.register("tracked_close", tracked_close)
     try:
         p = genlab.Pipeline.from_folder(
-            colours_root, batch_size=2, stages=[("read_images", {"target_size": (8, 6)}), "tracked_close"]
+            colours_root,
+            batch_size=2,
+            stages=[("read_images", {"target_size": (8, 6)}), "tracked_close"],
         )
         for x, _ in p:  # noqa: B007  - leaving the loop early is the point
             break
@@ -177,8 +183,11 @@ def test_stage_with_rng_is_seeded_per_batch():
         return batch.replace(x=batch.x + rng.integers(0, 100))
 
     try:
+
         def run():
-            src = (Batch(np.zeros(2), np.eye(2), genlab.BatchInfo(seed=5, index=i)) for i in range(3))
+            src = (
+                Batch(np.zeros(2), np.eye(2), genlab.BatchInfo(seed=5, index=i)) for i in range(3)
+            )
             return [b.x[0] for b in GeneratorPipeline(src, jitter())]
 
         first, second = run(), run()
@@ -228,7 +237,9 @@ def test_a_users_stage_named_like_a_newer_builtin_op_wins_with_a_warning():
     try:
         assert genlab.registry.get("invert").factory is invert
         x = np.full((1, 2, 2, 3), 10, np.uint8)
-        out = next(GeneratorPipeline(iter([(x, np.eye(1))]), genlab.registry.get("invert").factory()))
+        out = next(
+            GeneratorPipeline(iter([(x, np.eye(1))]), genlab.registry.get("invert").factory())
+        )
         assert int(out[0][0, 0, 0, 0]) == 245
     finally:
         genlab.registry.unregister("invert")

@@ -50,8 +50,12 @@ def test_reasons_say_what_is_wrong(tmp_path):
 
 def test_raise_names_the_file_and_stage(tmp_path):
     corpus = write_corpus(tmp_path)
-    p = Pipeline.from_folder(tmp_path, batch_size=64, shuffle=False, stages=reader(on_error="raise"))
-    with pytest.raises(StageError, match=r"stage 'read_images' failed.*(corrupt|empty|text|truncated)\.(jpg|png)") as info:
+    p = Pipeline.from_folder(
+        tmp_path, batch_size=64, shuffle=False, stages=reader(on_error="raise")
+    )
+    with pytest.raises(
+        StageError, match=r"stage 'read_images' failed.*(corrupt|empty|text|truncated)\.(jpg|png)"
+    ) as info:
         list(p)
     assert isinstance(info.value.__cause__, genlab.ImageReadError)
     assert info.value.__cause__.path in corpus.bad
@@ -73,7 +77,11 @@ def test_a_batch_of_only_bad_files_is_empty_not_an_error(tmp_path):
     source = [genlab.Batch(bad, np.eye(len(bad), dtype=np.int64))]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        out = list(genlab.GeneratorPipeline(iter(source), genlab.read_images(target_size=(8, 8), max_pixels=1000)))
+        out = list(
+            genlab.GeneratorPipeline(
+                iter(source), genlab.read_images(target_size=(8, 8), max_pixels=1000)
+            )
+        )
     assert out[0].x.shape == (0, 8, 8, 3) and out[0].y.shape == (0, len(bad))
     assert len(out[0].info.skipped) == len(bad)
 

@@ -35,7 +35,9 @@ def test_mixup_blends_each_sample_with_the_previous_one_by_its_recorded_lam():
         j, lam = r["partner"], r["lam"]
         assert j == (i - 1) % len(batch.x) and 0.0 < lam < 1.0
         expected = lam * batch.x[i].astype(float) + (1 - lam) * batch.x[j].astype(float)
-        assert np.abs(out.x[i].astype(float) - expected).max() <= 0.5 + 1e-4  # rounded back to uint8
+        assert (
+            np.abs(out.x[i].astype(float) - expected).max() <= 0.5 + 1e-4
+        )  # rounded back to uint8
         row = np.zeros(len(batch.x))
         row[i] += lam
         row[j] += 1 - lam
@@ -45,7 +47,12 @@ def test_mixup_blends_each_sample_with_the_previous_one_by_its_recorded_lam():
 
 def test_mixup_alpha_is_the_beta_distribution_parameter():
     def lams(alpha):
-        return np.array([r["lam"] for r in records_of(run(image_batch(n=200), get_op("mixup")(alpha=alpha)), "mixup")])
+        return np.array(
+            [
+                r["lam"]
+                for r in records_of(run(image_batch(n=200), get_op("mixup")(alpha=alpha)), "mixup")
+            ]
+        )
 
     peaked, u_shaped = lams(50.0), lams(0.1)
     assert np.abs(peaked - 0.5).mean() < 0.1  # Beta(50, 50): close to 1/2
@@ -92,7 +99,9 @@ def test_mixing_works_on_float_images_after_rescale_images():
     np.testing.assert_array_equal(replayed_y, out.y)
     mix, cut = records_of(out, "mixup")[3], records_of(out, "cutmix")[3]
     outside = np.ones(scaled.shape[1:3], bool)  # outside the cutmix box: the mixup blend, unrounded
-    outside[cut["top"] : cut["top"] + cut["height"], cut["left"] : cut["left"] + cut["width"]] = False
+    outside[cut["top"] : cut["top"] + cut["height"], cut["left"] : cut["left"] + cut["width"]] = (
+        False
+    )
     assert outside.any() and 0 < mix["lam"] < 1
     blend = mix["lam"] * scaled[3] + (1 - mix["lam"]) * scaled[2]
     np.testing.assert_allclose(out.x[3][outside], blend[outside], atol=1e-5)
@@ -113,7 +122,10 @@ def test_replay_batch_reproduces_a_chain_of_per_sample_ops_and_mixing():
     steps = [get_op("hflip")(), get_op("cutmix")(alpha=0.5), get_op("color_jitter")(hue=0.1),
              get_op("mixup")(p=0.7), get_op("rotate90")()]  # fmt: skip
     out = run(batch, *steps)
-    assert [r["op"] for r in out.info.applied[0] if r["op"] in ("mixup", "cutmix")] == ["cutmix", "mixup"]
+    assert [r["op"] for r in out.info.applied[0] if r["op"] in ("mixup", "cutmix")] == [
+        "cutmix",
+        "mixup",
+    ]
     x, y = replay_batch(batch.x, batch.y, out.info.applied)
     np.testing.assert_array_equal(x, out.x)
     np.testing.assert_array_equal(y, out.y)
@@ -150,7 +162,9 @@ def test_bad_mixing_parameters_are_named(name, params, message):
 
 def test_labels_that_are_not_one_hot_rows_are_refused_with_the_shape():
     batch = Batch(image_batch().x, np.arange(10), BatchInfo(keys=np.arange(10)))
-    with pytest.raises(genlab.StageError, match=r"mixup needs one-hot .* got labels of shape \(10,\)"):
+    with pytest.raises(
+        genlab.StageError, match=r"mixup needs one-hot .* got labels of shape \(10,\)"
+    ):
         run(batch, get_op("mixup")())
 
 
@@ -159,6 +173,8 @@ def test_replay_batch_refuses_records_that_do_not_fit():
     out = run(batch, get_op("mixup")())
     with pytest.raises(ValueError, match="replay_batch: 9 records for 10 images"):
         replay_batch(batch.x, batch.y, out.info.applied[:9])
-    broken = (out.info.applied[0] + ({"op": "cutmix", "partner": 0, "lam": 1.0},),) + out.info.applied[1:]
+    broken = (
+        out.info.applied[0] + ({"op": "cutmix", "partner": 0, "lam": 1.0},),
+    ) + out.info.applied[1:]
     with pytest.raises(ValueError, match="disagree on the mixing steps"):
         replay_batch(batch.x, batch.y, broken)

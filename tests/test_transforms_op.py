@@ -31,7 +31,9 @@ def test_an_op_is_a_stage_factory_in_the_classic_form():
 
 
 def test_bad_parameters_fail_at_the_call_naming_op_and_parameter():
-    with pytest.raises(ValueError, match="random_resized_crop: parameter 'scale' must be an interval"):
+    with pytest.raises(
+        ValueError, match="random_resized_crop: parameter 'scale' must be an interval"
+    ):
         get_op("random_resized_crop")(scale=(0.9, 0.1))
     with pytest.raises(ValueError, match="color_jitter: unknown parameter 'brightnes'"):
         get_op("color_jitter")(brightnes=0.2)
@@ -71,7 +73,9 @@ def test_a_draw_does_not_change_when_other_ops_are_switched_off_or_moved(digits_
     baseline = draws_of(full, "color_jitter")
     assert any(baseline)
     assert draws_of(op_pipeline(digits_root, stages).disable("hflip"), "color_jitter") == baseline
-    assert draws_of(op_pipeline(digits_root, stages).move("rotate90", 1), "color_jitter") == baseline
+    assert (
+        draws_of(op_pipeline(digits_root, stages).move("rotate90", 1), "color_jitter") == baseline
+    )
 
 
 def test_the_same_op_twice_draws_independently(digits_root):
@@ -106,9 +110,16 @@ def test_one_of_follows_its_weights_and_records_its_member():
     out = run(batch, get_op("one_of")(ops=["hflip", "vflip"], weights=[0.0, 1.0]))
     for original, augmented, records in zip(batch.x, out.x, out.info.applied):
         if records:
-            assert records[0]["op"] == "one_of" and [m["op"] for m in records[0]["ops"]] == ["vflip"]
+            assert records[0]["op"] == "one_of" and [m["op"] for m in records[0]["ops"]] == [
+                "vflip"
+            ]
         np.testing.assert_array_equal(replay(original, records), augmented)
-    picked = [r[0]["ops"][0]["op"] for r in run(batch, get_op("one_of")(ops=[("hflip", {"p": 1}), ("vflip", {"p": 1})])).info.applied]
+    picked = [
+        r[0]["ops"][0]["op"]
+        for r in run(
+            batch, get_op("one_of")(ops=[("hflip", {"p": 1}), ("vflip", {"p": 1})])
+        ).info.applied
+    ]
     assert 10 <= picked.count("hflip") <= 30  # equal weights: about half each of 40
 
 
@@ -138,7 +149,12 @@ def test_a_group_validates_its_members_against_the_op_registry(members, message)
 
 def test_groups_of_resizing_ops_must_agree_on_the_size():
     batch = image_batch()
-    ok = run(batch, get_op("one_of")(ops=[("center_crop", {"size": (8, 8)}), ("random_crop", {"size": (8, 8)})]))
+    ok = run(
+        batch,
+        get_op("one_of")(
+            ops=[("center_crop", {"size": (8, 8)}), ("random_crop", {"size": (8, 8)})]
+        ),
+    )
     assert ok.x.shape[1:3] == (8, 8)
     with pytest.raises(genlab.StageError, match="members that resize must all give the same size"):
         run(batch, get_op("one_of")(ops=[("center_crop", {"size": (8, 8)}), "hflip"]))

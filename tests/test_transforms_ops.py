@@ -168,7 +168,10 @@ def every_op_chain() -> list:
     for name in PER_SAMPLE_OPS:
         given = {"size": (24, 24)} if "size" in get_op(name).params else {}
         stages.append((name, applied_params(name, **given)))
-    members = [("hflip", {"p": 1}), ("posterize", {"bits": 3, "p": 1})]  # whichever is picked applies
+    members = [
+        ("hflip", {"p": 1}),
+        ("posterize", {"bits": 3, "p": 1}),
+    ]  # whichever is picked applies
     stages.append(("one_of", {"ops": members, "weights": [1, 2]}))
     stages.append(
         ("some_of", {"ops": [("invert", {"p": 1}), ("random_rotation", {"degrees": 5})], "n": 1})

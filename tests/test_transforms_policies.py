@@ -64,7 +64,9 @@ def test_every_primitive_gives_the_bytes_torchvision_gives(name):
             theirs = torchvision_primitive(img, name, magnitude, resample, fill)
             np.testing.assert_array_equal(ours, theirs, err_msg=f"{name} {magnitude} {resample}")
     if name not in ("Identity",):
-        assert not np.array_equal(apply_primitive(img, {"name": name, "magnitude": cases[-1]}, "nearest", (0, 0, 0)), img)
+        assert not np.array_equal(
+            apply_primitive(img, {"name": name, "magnitude": cases[-1]}, "nearest", (0, 0, 0)), img
+        )
 
 
 TORCHVISION_SPACES = {
@@ -172,13 +174,41 @@ def test_policies_give_the_same_bytes_with_0_and_2_workers(digits_root):
 @pytest.mark.parametrize(
     "name, params, message",
     [
-        ("rand_augment", {"magnitude": 31}, "rand_augment: parameter 'magnitude' must be below num_magnitude_bins \\(31\\)"),
-        ("rand_augment", {"magnitude": 5, "num_magnitude_bins": 5}, "parameter 'magnitude' must be below"),
-        ("rand_augment", {"num_ops": -1}, "rand_augment: parameter 'num_ops' must be between 0 and 16"),
-        ("trivial_augment_wide", {"num_magnitude_bins": 1}, "parameter 'num_magnitude_bins' must be between 2"),
-        ("auto_augment", {"policy": "coco"}, "auto_augment: parameter 'policy' must be one of \\['imagenet'"),
-        ("auto_augment", {"resample": "lanczos"}, "auto_augment: parameter 'resample' must be one of"),
-        ("trivial_augment_wide", {"fill": (0, 0)}, "trivial_augment_wide: parameter 'fill' must have 3 values"),
+        (
+            "rand_augment",
+            {"magnitude": 31},
+            "rand_augment: parameter 'magnitude' must be below num_magnitude_bins \\(31\\)",
+        ),
+        (
+            "rand_augment",
+            {"magnitude": 5, "num_magnitude_bins": 5},
+            "parameter 'magnitude' must be below",
+        ),
+        (
+            "rand_augment",
+            {"num_ops": -1},
+            "rand_augment: parameter 'num_ops' must be between 0 and 16",
+        ),
+        (
+            "trivial_augment_wide",
+            {"num_magnitude_bins": 1},
+            "parameter 'num_magnitude_bins' must be between 2",
+        ),
+        (
+            "auto_augment",
+            {"policy": "coco"},
+            "auto_augment: parameter 'policy' must be one of \\['imagenet'",
+        ),
+        (
+            "auto_augment",
+            {"resample": "lanczos"},
+            "auto_augment: parameter 'resample' must be one of",
+        ),
+        (
+            "trivial_augment_wide",
+            {"fill": (0, 0)},
+            "trivial_augment_wide: parameter 'fill' must have 3 values",
+        ),
     ],
 )
 def test_bad_policy_parameters_are_named(name, params, message):
@@ -188,11 +218,24 @@ def test_bad_policy_parameters_are_named(name, params, message):
 
 def test_an_unknown_operation_in_a_record_is_named():
     with pytest.raises(ValueError, match="unknown policy operation 'Shear'"):
-        replay(photo(), [{"op": "rand_augment", "ops": [{"name": "Shear"}], "resample": "nearest", "fill": [0, 0, 0]}])
+        replay(
+            photo(),
+            [
+                {
+                    "op": "rand_augment",
+                    "ops": [{"name": "Shear"}],
+                    "resample": "nearest",
+                    "fill": [0, 0, 0],
+                }
+            ],
+        )
 
 
 def test_a_policy_in_a_spec_round_trips(digits_root, tmp_path):
-    stages = [("read_images", {"target_size": (24, 24)}), ("rand_augment", {"num_ops": 1, "magnitude": 12})]
+    stages = [
+        ("read_images", {"target_size": (24, 24)}),
+        ("rand_augment", {"num_ops": 1, "magnitude": 12}),
+    ]
     p = Pipeline.from_folder(digits_root, batch_size=6, seed=1, stages=stages)
     q = genlab.load(p.save(tmp_path / "p.json"))
     np.testing.assert_array_equal(next(iter(p)).x, next(iter(q)).x)

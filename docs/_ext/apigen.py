@@ -123,7 +123,9 @@ class Reference:
         for name in names:
             obj = getattr(module, name)
             if inspect.ismodule(obj):
-                lines.append(f"``{name}``: the module :mod:`{obj.__name__}` (see :doc:`modules`).\n")
+                lines.append(
+                    f"``{name}``: the module :mod:`{obj.__name__}` (see :doc:`modules`).\n"
+                )
             elif self._claim(f"{module_name}.{name}", obj):
                 lines.append(_entry(f"{module_name}.{name}", obj))
         return "\n".join(lines)
@@ -158,7 +160,9 @@ class Reference:
         """Write every page into ``out`` (created); return the paths written."""
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        pages = [(page, self.public_page(module, title, intro)) for page, module, title, intro in PUBLIC]
+        pages = [
+            (page, self.public_page(module, title, intro)) for page, module, title, intro in PUBLIC
+        ]
         pages.append(("modules", self.modules_page({module for _, module, _, _ in PUBLIC})))
         pages.insert(
             0,
@@ -236,7 +240,9 @@ def resolve_alias(reference: Reference):
                 env, node["refdoc"], app.builder, node["reftype"], path, node, contnode
             )
             if found is None:
-                found = domain.resolve_any_xref(env, node["refdoc"], app.builder, path, node, contnode)
+                found = domain.resolve_any_xref(
+                    env, node["refdoc"], app.builder, path, node, contnode
+                )
                 found = found[0][1] if found else None
             if found is not None:
                 return found

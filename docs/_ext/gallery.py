@@ -34,7 +34,12 @@ STRONGER: dict[str, dict[str, Any]] = {
     "one_of": {"ops": [("hflip", {"p": 1.0}), ("vflip", {"p": 1.0}), ("rotate90", {"p": 1.0})]},
     "some_of": {"ops": ["hflip", "vflip", ("color_jitter", {"hue": 0.2})], "n": 2},
     "random_rotation": {"degrees": (-45.0, 45.0)},
-    "random_affine": {"degrees": (-30.0, 30.0), "translate": (0.2, 0.2), "scale": (0.7, 1.3), "shear": (-15.0, 15.0)},
+    "random_affine": {
+        "degrees": (-30.0, 30.0),
+        "translate": (0.2, 0.2),
+        "scale": (0.7, 1.3),
+        "shear": (-15.0, 15.0),
+    },
     "gaussian_blur": {"kernel_size": (15, 15), "sigma": (2.0, 5.0)},
     "jpeg": {"quality": (5, 20)},
     "gaussian_noise": {"sigma": 0.25},
@@ -70,7 +75,10 @@ class Entry:
 
     def defaults(self) -> dict[str, Any]:
         """The declared default of every parameter."""
-        return {name: p.validate(p.default, stage=self.name, name=name) for name, p in self.params.items()}
+        return {
+            name: p.validate(p.default, stage=self.name, name=name)
+            for name, p in self.params.items()
+        }
 
     def stronger(self) -> dict[str, Any]:
         """The stronger setting: probabilities raised to 1, then the op's :data:`STRONGER` entry."""
@@ -130,7 +138,7 @@ def _legacy_entries() -> list[Entry]:
                 name=f"augment-{op.name}",
                 kind="augment (genlab 0.1)",
                 help=AUGMENT_PARAMS[op.params[0]].help.removeprefix("probability of ").capitalize()
-                + f", one of the ops of the `augment` stage (record `{{\"op\": \"{op.name}\", ...}}`).",
+                + f', one of the ops of the `augment` stage (record `{{"op": "{op.name}", ...}}`).',
                 params=params,
                 draw=draw,
                 apply=op.apply,
@@ -238,7 +246,10 @@ def _cell(text: Any) -> str:
 
 def parameter_table(entry: Entry, stronger: Mapping[str, Any]) -> str:
     """A markdown table of the op's declared parameters (from ``Param.describe()``)."""
-    rows = ["| parameter | type | default | range or choices | stronger | meaning |", "|---|---|---|---|---|---|"]
+    rows = [
+        "| parameter | type | default | range or choices | stronger | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, p in entry.params.items():
         d = p.describe()
         if "choices" in d:
@@ -260,10 +271,16 @@ def _equivalents(entry: Entry) -> str:
     return ", ".join(f"{lib}: `{name}`" for lib, name in sorted(entry.equivalents.items()))
 
 
-def entry_page(entry: Entry, default_png: str | None, strong_png: str, default_error: str = "") -> str:
+def entry_page(
+    entry: Entry, default_png: str | None, strong_png: str, default_error: str = ""
+) -> str:
     """The markdown page of one op (``default_png`` None: it cannot run at its defaults)."""
     defaults, stronger = entry.defaults(), entry.stronger()
-    changed = {k: repr(list(v) if isinstance(v, tuple) else v) for k, v in stronger.items() if v != defaults[k]}
+    changed = {
+        k: repr(list(v) if isinstance(v, tuple) else v)
+        for k, v in stronger.items()
+        if v != defaults[k]
+    }
     usage = entry.usage.format(
         keywords=", ".join(f"{k}={v}" for k, v in changed.items()),
         as_dict=", ".join(f'"{k}": {v}' for k, v in changed.items()),
@@ -302,7 +319,7 @@ def index_page(all_entries: list[Entry]) -> str:
     toc = "\n".join(e.name for e in all_entries)
     return (
         "# Op gallery\n\n"
-        "Every registered augmentation op, on one sample photo (from `genlab.ensure_sample_data(\"photos\")`) "
+        'Every registered augmentation op, on one sample photo (from `genlab.ensure_sample_data("photos")`) '
         f"under {DRAWS} draws (seed {SEED}, draw *i* uses `numpy.random.default_rng([{SEED}, i])`): once at the op's "
         "declared defaults and once at a stronger setting. The title of each picture is what the op drew "
         "for it (the record that `batch.info.applied` keeps and replay applies). The parameter tables are "
@@ -322,7 +339,9 @@ def _write_if_changed(path: Path, data: bytes | str) -> None:
         path.write_bytes(raw)
 
 
-def write_gallery(out: Path, ops: list[Entry] | None = None, image: np.ndarray | None = None) -> list[Path]:
+def write_gallery(
+    out: Path, ops: list[Entry] | None = None, image: np.ndarray | None = None
+) -> list[Path]:
     """Write the index, one page per op and its two figures into ``out``; return the pages."""
     ops = entries() if ops is None else ops
     (out / "images").mkdir(parents=True, exist_ok=True)
@@ -330,13 +349,18 @@ def write_gallery(out: Path, ops: list[Entry] | None = None, image: np.ndarray |
     pages = []
     for entry in ops:
         defaults, stronger = entry.defaults(), entry.stronger()
-        default_png, strong_png = f"images/{entry.name}-default.png", f"images/{entry.name}-stronger.png"
+        default_png, strong_png = (
+            f"images/{entry.name}-default.png",
+            f"images/{entry.name}-stronger.png",
+        )
         default_error = ""
         try:
             _write_if_changed(out / default_png, _figure(entry, image, defaults, "defaults"))
         except ValueError as e:  # an empty group, say: the page says why instead
             default_png, default_error = None, str(e)
-        _write_if_changed(out / strong_png, _figure(entry, image, stronger, _setting(stronger, defaults)))
+        _write_if_changed(
+            out / strong_png, _figure(entry, image, stronger, _setting(stronger, defaults))
+        )
         page = out / f"{entry.name}.md"
         _write_if_changed(page, entry_page(entry, default_png, strong_png, default_error))
         pages.append(page)

@@ -94,7 +94,9 @@ class Library:
             if p.name not in ("self", "strict") and p.kind in kinds
         ]
 
-    def probe(self, cls: type, probe_args: dict[str, Any], given: dict[str, Any] | None = None) -> Any:
+    def probe(
+        self, cls: type, probe_args: dict[str, Any], given: dict[str, Any] | None = None
+    ) -> Any:
         """An instance built with ``probe_args`` for required arguments and ``given``, or None.
 
         Only used to read the normalised values of a class when declaring it.
@@ -198,7 +200,9 @@ class ForeignStageInfo(StageInfo):
         # scale_limit each time) would drift a little on every reload of a spec: keep the given
         # value wherever building from the kept one does not keep it again
         again = self.params_of(self.build(kept), kept)
-        return {name: value if again[name] == value else values[name] for name, value in kept.items()}
+        return {
+            name: value if again[name] == value else values[name] for name, value in kept.items()
+        }
 
     def default_params(self) -> dict[str, Any]:
         """The declared default of every parameter (None for a required one), without building a transform.

@@ -291,7 +291,11 @@ def _sample_file(item: Any, path: str, policy) -> tuple[bytes, str]:
     """The stored bytes of a source sample and its image extension (``jpg`` for ``.jpeg``)."""
     from ..sources.storage import read_bytes
 
-    data = bytes(item) if isinstance(item, (bytes, bytearray, memoryview)) else read_bytes(str(item), policy)
+    data = (
+        bytes(item)
+        if isinstance(item, (bytes, bytearray, memoryview))
+        else read_bytes(str(item), policy)
+    )
     ext = posixpath.splitext(path.split("::")[0])[1].lower().lstrip(".") or "img"
     return data, {"jpeg": "jpg", "tiff": "tif"}.get(ext, ext)
 
@@ -315,7 +319,11 @@ def _tar_task(shared: tuple, task: tuple[int, list[Batch]]) -> list[dict]:
                 except OSError as e:
                     skipped.append([path, str(e)])
                     continue
-                key = f"{int(batch.info.keys[i]):012d}" if batch.info.keys is not None else f"{number:06d}-{n:06d}"
+                key = (
+                    f"{int(batch.info.keys[i]):012d}"
+                    if batch.info.keys is not None
+                    else f"{number:06d}-{n:06d}"
+                )
                 row = np.asarray(batch.y[i])
                 if job.multi_label:
                     names = [job.class_names[j] for j in np.flatnonzero(row)]
@@ -451,7 +459,9 @@ def iter_shards(
 
     manifest = read_shard_manifest(dest, storage_options)
     if manifest.get("kind", "npz") != "npz":
-        raise ValueError(f"{dest!r} holds tar shards: read them with genlab.Pipeline.from_shards({dest!r})")
+        raise ValueError(
+            f"{dest!r} holds tar shards: read them with genlab.Pipeline.from_shards({dest!r})"
+        )
     class_names = tuple(manifest["class_names"])
     for record in manifest["shards"]:
         url = posixpath.join(dest.rstrip("/"), record["file"])

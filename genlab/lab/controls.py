@@ -261,7 +261,9 @@ class ParamControl:
             for part, v in zip(self._parts, value):
                 part.value = int(v) if self.kind == "size" else float(v)
         elif self.kind in ("floats", "numbers"):
-            values = value if isinstance(value, (list, tuple)) else () if value is None else (value,)
+            values = (
+                value if isinstance(value, (list, tuple)) else () if value is None else (value,)
+            )
             self._parts[0].value = ", ".join(f"{v:g}" for v in values)
         elif self.kind == "ops":
             self._parts[0].value = format_members(value)

@@ -639,7 +639,9 @@ class PipelineLab(widgets.VBox):
                 )
         elif view == "class mix":
             counts = model.class_counts() if model.pipeline.multi_label else None
-            self.class_mix_image.value = class_mix_png(labels_of(model.last.batch.y, names), names, counts)
+            self.class_mix_image.value = class_mix_png(
+                labels_of(model.last.batch.y, names), names, counts
+            )
         elif view == "memory over time":
             times, rss = model.sampler.arrays()
             self.rss_image.value = rss_png(times, rss)

@@ -258,6 +258,7 @@ AUGMENT_OPS: tuple[AugmentOp, ...] = (
 _OPS_BY_NAME = {op.name: op for op in AUGMENT_OPS}
 _N_UNIFORMS = sum(op.n_uniforms for op in AUGMENT_OPS)
 
+
 def _p(default: float, what: str) -> Float:
     return Float(default, low=0.0, high=1.0, help=f"probability of {what}")
 

@@ -409,9 +409,13 @@ def decode_crop(
     out_size = _checked_target_size(size, "stretch", resample, max_pixels)
     top, left, height, width = _checked_box(box)
     if limit is not None and not (
-        isinstance(limit, (tuple, list)) and len(limit) == 2 and all(_is_int(v) and v > 0 for v in limit)
+        isinstance(limit, (tuple, list))
+        and len(limit) == 2
+        and all(_is_int(v) and v > 0 for v in limit)
     ):
-        raise ValueError(f"limit must be None or a (width, height) pair of positive ints, got {limit!r}")
+        raise ValueError(
+            f"limit must be None or a (width, height) pair of positive ints, got {limit!r}"
+        )
     name = _describe(source, path)
     if decoder == "turbo":
         source, arr = _crop_turbo(source, name, (top, left, height, width), out_size, resample,
@@ -435,7 +439,9 @@ def _checked_box(box: object) -> tuple[float, float, float, float]:
     values = (top, left, height, width) if top is not None else ()
     if not (values and all(_is_number(v) for v in values) and top >= 0 and left >= 0
             and height > 0 and width > 0):  # fmt: skip
-        raise ValueError(f"box must be (top, left, height, width) numbers inside the image, got {box!r}")
+        raise ValueError(
+            f"box must be (top, left, height, width) numbers inside the image, got {box!r}"
+        )
     return tuple(int(v) if _is_int(v) else float(v) for v in values)  # type: ignore[return-value]
 
 
@@ -762,7 +768,9 @@ def crop_in_source(
     [0.0, 100.0, 200.0, 200.0]
     """
     if resize not in ("stretch", "center_crop"):
-        raise ValueError(f"resize must be 'stretch' or 'center_crop' to map a crop to the source, got {resize!r}")
+        raise ValueError(
+            f"resize must be 'stretch' or 'center_crop' to map a crop to the source, got {resize!r}"
+        )
     _, (x0, y0, x1, y1) = _resize_geometry(full, target_size, resize)
     sx, sy = (x1 - x0) / target_size[0], (y1 - y0) / target_size[1]
     top, left, height, width = box

@@ -191,7 +191,9 @@ def affine_by(
     height, width = img.shape[:2]
     if center is None:
         center = (width * 0.5, height * 0.5)
-    return affine(img, inverse_affine_matrix(center, angle, translate, scale, shear), resample, fill)
+    return affine(
+        img, inverse_affine_matrix(center, angle, translate, scale, shear), resample, fill
+    )
 
 
 def rotate(

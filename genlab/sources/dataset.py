@@ -15,6 +15,7 @@ from .discover import IMAGE_EXTENSIONS, DatasetIndex, index_folder
 
 __all__ = ["dataset", "epoch_order", "n_batches", "index_batches", "SOURCE_PARAMS", "BATCH_PARAMS"]
 
+
 class RetrySettings(Param):
     """Retry settings for remote storage (``attempts``, ``timeout``, ``deadline``, ``backoff``)."""
 
@@ -30,7 +31,9 @@ BATCH_PARAMS: dict[str, Param] = {
     "batch_size": Int(32, low=1, high=65536, help="samples per batch"),
     "shuffle": Bool(True, help="shuffle the sample order over the whole dataset, anew each epoch"),
     "drop_last": Bool(False, help="drop the last batch when it is smaller than batch_size"),
-    "retry": RetrySettings(None, optional=True, help="remote retry settings; unset ones come from GENLAB_REMOTE_*"),
+    "retry": RetrySettings(
+        None, optional=True, help="remote retry settings; unset ones come from GENLAB_REMOTE_*"
+    ),
 }
 
 SOURCE_PARAMS: dict[str, Param] = {
@@ -90,7 +93,13 @@ def dataset(
         Retry settings for a remote root (see :class:`~genlab.sources.remote.RetryPolicy`); they
         travel with each batch to ``read_images``.
     """
-    given = {"root": str(root), "batch_size": batch_size, "shuffle": shuffle, "drop_last": drop_last, "retry": retry}
+    given = {
+        "root": str(root),
+        "batch_size": batch_size,
+        "shuffle": shuffle,
+        "drop_last": drop_last,
+        "retry": retry,
+    }
     params = validate_params("dataset", SOURCE_PARAMS, given)
     policy = policy_from_settings(params["retry"])
     if index is None:
@@ -107,13 +116,21 @@ def index_batches(
 
 
 def _batches(
-    index: DatasetIndex, order: np.ndarray, batch_size: int, drop_last: bool, seed: int, epoch: int, policy=None
+    index: DatasetIndex,
+    order: np.ndarray,
+    batch_size: int,
+    drop_last: bool,
+    seed: int,
+    epoch: int,
+    policy=None,
 ) -> Iterator[Batch]:
     extra = {"retry": policy} if policy is not None else {}
     for number in range(n_batches(len(order), batch_size, drop_last)):
         keys = order[number * batch_size : (number + 1) * batch_size]
         paths = tuple(index.paths[k] for k in keys)
-        info = BatchInfo(seed, epoch, number, keys, paths, class_names=index.class_names, extra=dict(extra))
+        info = BatchInfo(
+            seed, epoch, number, keys, paths, class_names=index.class_names, extra=dict(extra)
+        )
         yield Batch(list(paths), index.one_hot(keys), info)
 
 

@@ -145,7 +145,11 @@ def index_folder(
     extensions = tuple(e.lower() for e in extensions)
     files = list(storage.walk_files(root, policy))
     # a remote tree is listed once: its class folders are the first components of its files
-    dirs = {r.split("/", 1)[0] for r in files if "/" in r} if storage.is_remote(root) else storage.list_dirs(root)
+    dirs = (
+        {r.split("/", 1)[0] for r in files if "/" in r}
+        if storage.is_remote(root)
+        else storage.list_dirs(root)
+    )
     by_class: dict[str, list[str]] = {name: [] for name in sorted(dirs)}
     ignored: list[tuple[str, str]] = []
     for rel in files:

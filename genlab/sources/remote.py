@@ -139,7 +139,9 @@ def check_retry_settings(settings: Any, where: str = "source") -> dict | None:
     if isinstance(settings, RetryPolicy):
         settings = {name: getattr(settings, name) for name in RETRY_SETTINGS}
     if not isinstance(settings, dict):
-        raise ValueError(f"{where}: parameter 'retry' must be a dict of {list(RETRY_SETTINGS)}, got {settings!r}")
+        raise ValueError(
+            f"{where}: parameter 'retry' must be a dict of {list(RETRY_SETTINGS)}, got {settings!r}"
+        )
     unknown = sorted(set(settings) - set(RETRY_SETTINGS))
     if unknown:
         raise ValueError(
@@ -151,7 +153,9 @@ def check_retry_settings(settings: Any, where: str = "source") -> dict | None:
             value = settings[name]
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"{where}: retry setting {name!r} must be a number, got {value!r}")
-            clean[name] = int(value) if name == "attempts" and float(value).is_integer() else float(value)
+            clean[name] = (
+                int(value) if name == "attempts" and float(value).is_integer() else float(value)
+            )
     try:
         dataclasses.replace(RetryPolicy(), **clean)
     except ValueError as e:

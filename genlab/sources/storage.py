@@ -100,7 +100,9 @@ def list_dirs(root: str) -> list[str]:
     else:
         fs, base = _fs(root)
         entries = fs.ls(base.rstrip("/") or "/", detail=True)
-        names = [posixpath.basename(e["name"].rstrip("/")) for e in entries if e["type"] == "directory"]
+        names = [
+            posixpath.basename(e["name"].rstrip("/")) for e in entries if e["type"] == "directory"
+        ]
     return sorted(n for n in names if not n.startswith("."))
 
 

@@ -22,7 +22,9 @@ __all__ = ["augment"]
 @stage(
     params={
         **AUGMENT_PARAMS,
-        "seed": Int(0, low=0, high=2**31 - 1, help="change it for new random draws on the same images"),
+        "seed": Int(
+            0, low=0, high=2**31 - 1, help="change it for new random draws on the same images"
+        ),
     }
 )
 def augment(batch: Batch, *, seed: int, **params) -> Batch:
@@ -33,8 +35,12 @@ def augment(batch: Batch, *, seed: int, **params) -> Batch:
     """
     x = batch.x
     if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 4:
-        got = f"{x.dtype} array of shape {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
-        raise TypeError(f"augment works on uint8 N x H x W x 3 images (put it before rescale_images), got {got}")
+        got = (
+            f"{x.dtype} array of shape {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
+        )
+        raise TypeError(
+            f"augment works on uint8 N x H x W x 3 images (put it before rescale_images), got {got}"
+        )
     out = np.empty_like(x)
     drawn = []
     stream = "augment" if seed == 0 else f"augment/{seed}"

@@ -83,7 +83,9 @@ def read_and_crop(read_params: dict, crop_params: dict, stream: str = "random_re
     return gen
 
 
-def _decode_box(data: bytes, path: str, record: dict, options: dict, size: tuple[int, int], op: Any) -> np.ndarray:
+def _decode_box(
+    data: bytes, path: str, record: dict, options: dict, size: tuple[int, int], op: Any
+) -> np.ndarray:
     """One sample: the crop ``record`` of what ``read_images(**options)`` would give, decoded at once."""
     header = jpeg_header(data)
     if header is None or not header.turbo_ready:  # the two stages' own code

@@ -54,7 +54,9 @@ def _data_of(item, path: str, policy) -> bytes:
         raise ImageReadError(f"cannot read {path!r}: {e}", path=path, reason=str(e)) from e
 
 
-def read_each(batch: Batch, decode: Callable, size_hw: tuple[int, int], on_error: str, stage: str) -> Batch:
+def read_each(
+    batch: Batch, decode: Callable, size_hw: tuple[int, int], on_error: str, stage: str
+) -> Batch:
     """Decode every item of ``batch.x`` with ``decode(data, path, index, position)`` into one array.
 
     ``index`` is the item's place in ``batch``, ``position`` its place among the items kept so
@@ -87,14 +89,31 @@ def read_each(batch: Batch, decode: Callable, size_hw: tuple[int, int], on_error
 
 def decode_options(params: dict) -> dict:
     """The keyword arguments of :func:`~genlab.ops.decode.decode_image` among ``read_images``' parameters."""
-    names = ("target_size", "resize", "resample", "decoder", "draft", "allow_truncated", "max_pixels")
+    names = (
+        "target_size",
+        "resize",
+        "resample",
+        "decoder",
+        "draft",
+        "allow_truncated",
+        "max_pixels",
+    )
     return {k: params[k] for k in names}
 
 
 @stage(params=READ_PARAMS)
 def read_images(
-    batch: Batch, *, target_size, resize, resample, decoder, draft, on_error, allow_truncated,
-    max_pixels, fuse_crop,
+    batch: Batch,
+    *,
+    target_size,
+    resize,
+    resample,
+    decoder,
+    draft,
+    on_error,
+    allow_truncated,
+    max_pixels,
+    fuse_crop,
 ) -> Batch:
     """Decode each path, convert to RGB and resize to ``target_size``.
 

@@ -47,7 +47,9 @@ class OpList(Param):
         for i, item in enumerate(value):
             if isinstance(item, str):
                 op_name, given = item, {}
-            elif isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[1], Mapping):
+            elif (
+                isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[1], Mapping)
+            ):
                 op_name, given = item
             elif isinstance(item, Mapping) and set(item) <= {"name", "params"} and "name" in item:
                 op_name, given = item["name"], item.get("params", {})
@@ -77,7 +79,11 @@ def _group_output_size(params, size):
 
 def _check_sizes(group: str, params, size) -> None:
     sizes = _member_sizes(params, size)
-    if sizes and sizes != {tuple(size)} and (len(sizes) > 1 or params.get("p", 1.0) < 1.0 or group == "some_of"):
+    if (
+        sizes
+        and sizes != {tuple(size)}
+        and (len(sizes) > 1 or params.get("p", 1.0) < 1.0 or group == "some_of")
+    ):
         raise ValueError(
             f"{group}: members that resize must all give the same size, in a one_of with p=1 "
             f"(got sizes {sorted(sizes)} for an input of {tuple(size)})"

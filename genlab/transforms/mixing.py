@@ -51,7 +51,9 @@ def _draw_mixup(rngs, params, shape) -> list[dict]:
     for i, rng in enumerate(rngs):
         mixed = rng.random() < params["p"]  # every draw is made, so later draws never shift
         lam = round(float(rng.beta(params["alpha"], params["alpha"])), 6)
-        records.append({"partner": (i - 1) % n, "lam": lam} if mixed else {"partner": i, "lam": 1.0})
+        records.append(
+            {"partner": (i - 1) % n, "lam": lam} if mixed else {"partner": i, "lam": 1.0}
+        )
     return records
 
 
@@ -106,7 +108,9 @@ def _as_dtype(mixed: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return mixed.astype(dtype, copy=False)
 
 
-def _apply_mixup(x: np.ndarray, y: Any, records: Sequence[Mapping]) -> tuple[np.ndarray, np.ndarray]:
+def _apply_mixup(
+    x: np.ndarray, y: Any, records: Sequence[Mapping]
+) -> tuple[np.ndarray, np.ndarray]:
     y = _check_labels("mixup", x, y)
     partners, lam = _partners_and_lams(records)
     out = x.copy()
@@ -119,7 +123,9 @@ def _apply_mixup(x: np.ndarray, y: Any, records: Sequence[Mapping]) -> tuple[np.
     return out, _mix_labels(y, partners, lam)
 
 
-def _apply_cutmix(x: np.ndarray, y: Any, records: Sequence[Mapping]) -> tuple[np.ndarray, np.ndarray]:
+def _apply_cutmix(
+    x: np.ndarray, y: Any, records: Sequence[Mapping]
+) -> tuple[np.ndarray, np.ndarray]:
     y = _check_labels("cutmix", x, y)
     partners, lam = _partners_and_lams(records)
     out = x.copy()

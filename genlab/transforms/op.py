@@ -138,7 +138,9 @@ class Op:
             out[i] = self.apply(x[i], record)
             drawn[i] = ({"op": self.name, **record},)
         applied = batch.info.with_applied(drawn)
-        return batch.replace(applied=applied) if out is None else batch.replace(x=out, applied=applied)
+        return (
+            batch.replace(applied=applied) if out is None else batch.replace(x=out, applied=applied)
+        )
 
 
 @dataclass(frozen=True, repr=False)
@@ -172,7 +174,9 @@ class BatchOp:
         """Mix the samples of ``batch``; labels become float32 rows summing to 1."""
         x = np.asarray(batch.x)
         if x.ndim != 4:
-            raise TypeError(f"{self.name} works on N x H x W x C image batches, got shape {x.shape}")
+            raise TypeError(
+                f"{self.name} works on N x H x W x C image batches, got shape {x.shape}"
+            )
         records = self.draw(sample_rngs(batch.info, stream, len(x)), params, x.shape)
         mixed_x, mixed_y = self.apply(x, np.asarray(batch.y), records)
         applied = batch.info.with_applied([({"op": self.name, **r},) for r in records])
@@ -181,7 +185,9 @@ class BatchOp:
 
 def _check_images(name: str, x: Any) -> np.ndarray:
     if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 4 or x.shape[-1] != 3:
-        got = f"{x.dtype} array of shape {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
+        got = (
+            f"{x.dtype} array of shape {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
+        )
         raise TypeError(
             f"{name} works on uint8 N x H x W x 3 images (put it after read_images and before "
             f"rescale_images), got {got}"

@@ -106,7 +106,9 @@ def apply_primitive(img: np.ndarray, op: Mapping[str, Any], resample: str, fill)
     try:
         primitive = PRIMITIVES[op["name"]]
     except KeyError:
-        raise ValueError(f"unknown policy operation {op.get('name')!r}; known: {list(PRIMITIVES)}") from None
+        raise ValueError(
+            f"unknown policy operation {op.get('name')!r}; known: {list(PRIMITIVES)}"
+        ) from None
     return primitive(img, float(op.get("magnitude", 0.0)), resample, fill)
 
 
@@ -127,7 +129,9 @@ def _linear(high: float, low: float = 0.0) -> Callable[[int, int, int], np.ndarr
 
 
 def _posterize_bits(span: int) -> Callable[[int, int, int], np.ndarray]:
-    return lambda bins, height, width: np.round(8 - np.arange(bins) / ((bins - 1) / span)).astype(int)
+    return lambda bins, height, width: np.round(8 - np.arange(bins) / ((bins - 1) / span)).astype(
+        int
+    )
 
 
 def _none(bins: int, height: int, width: int) -> None:
@@ -138,7 +142,10 @@ _SHARED: Space = {
     "ShearX": (_linear(0.3), True),
     "ShearY": (_linear(0.3), True),
     "TranslateX": (lambda bins, height, width: np.linspace(0.0, 150.0 / 331.0 * width, bins), True),
-    "TranslateY": (lambda bins, height, width: np.linspace(0.0, 150.0 / 331.0 * height, bins), True),
+    "TranslateY": (
+        lambda bins, height, width: np.linspace(0.0, 150.0 / 331.0 * height, bins),
+        True,
+    ),
     "Rotate": (_linear(30.0), True),
     "Brightness": (_linear(0.9), True),
     "Color": (_linear(0.9), True),
@@ -224,7 +231,16 @@ def _draw_rand_augment(rng, params, size):
     ops = []
     for _ in range(params["num_ops"]):
         name = names[int(rng.integers(len(names)))]
-        ops.append(_entry(rng, RAND_AUGMENT_SPACE, name, params["num_magnitude_bins"], params["magnitude"], size))
+        ops.append(
+            _entry(
+                rng,
+                RAND_AUGMENT_SPACE,
+                name,
+                params["num_magnitude_bins"],
+                params["magnitude"],
+                size,
+            )
+        )
     return _record(ops, params)
 
 

@@ -16,9 +16,10 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
+from test_spec_compat import batches_digest, compat_data  # noqa: E402
+
 import genlab  # noqa: E402
 from genlab import Pipeline  # noqa: E402
-from test_spec_compat import batches_digest, compat_data  # noqa: E402
 
 EVERY_OP = [
     ("read_images", {"target_size": (40, 32)}),
@@ -29,7 +30,10 @@ EVERY_OP = [
     ("vflip", {"p": 0.4}),
     ("rotate90", {"p": 0.6}),
     ("random_rotation", {"degrees": (-30, 30), "resample": "bilinear"}),
-    ("random_affine", {"degrees": (-10, 10), "translate": (0.1, 0.1), "scale": (0.8, 1.2), "shear": (-5, 5)}),
+    (
+        "random_affine",
+        {"degrees": (-10, 10), "translate": (0.1, 0.1), "scale": (0.8, 1.2), "shear": (-5, 5)},
+    ),
     ("random_perspective", {"p": 0.7}),
     ("color_jitter", {"brightness": 0.3, "contrast": 0.3, "saturation": 0.3, "hue": 0.1}),
     ("grayscale", {"p": 0.2}),
