@@ -32,6 +32,12 @@ class BatchInfo:
         ``(path, reason)`` for every file dropped from this batch.
     class_names
         The names behind the one-hot columns of ``y``.
+    targets
+        Per sample, its boxes, masks and keypoints (a :class:`genlab.targets.Targets`, or None),
+        when the source reads annotations; None for classification data.
+    target_format
+        The pipeline's :class:`genlab.targets.TargetFormat` (formats, class and keypoint names,
+        flip pairs, ``min_area`` / ``min_visibility``), when there are targets.
     """
 
     seed: int = 0
@@ -43,6 +49,8 @@ class BatchInfo:
     skipped: tuple[tuple[str, str], ...] = ()
     class_names: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
+    targets: tuple[Any, ...] | None = None
+    target_format: Any = None
 
     def with_applied(self, records: Sequence[Sequence[dict]]) -> tuple[tuple[dict, ...], ...]:
         """``applied`` with ``records[i]`` (what a stage drew for sample ``i``) added after each sample's own.
@@ -66,6 +74,7 @@ class BatchInfo:
             keys=None if self.keys is None else self.keys[idx],
             paths=None if self.paths is None else tuple(self.paths[i] for i in idx),
             applied=None if self.applied is None else tuple(self.applied[i] for i in idx),
+            targets=None if self.targets is None else tuple(self.targets[i] for i in idx),
         )
 
 
@@ -120,6 +129,12 @@ class Batch(tuple):
     def y(self) -> Any:
         """The one-hot labels, aligned with ``x``."""
         return self[1]
+
+    @property
+    def targets(self) -> tuple | None:
+        """Per sample, its :class:`genlab.targets.Targets` (boxes, masks, keypoints), or None
+        when the batch has no targets (classification)."""
+        return self.info.targets
 
     @property
     def size(self) -> int:
