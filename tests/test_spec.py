@@ -52,7 +52,14 @@ def test_spec_records_versions_and_everything_needed(digits_root):
     assert spec["stages"][0]["params"]["resize"] == "center_crop"
 
 
-@pytest.mark.parametrize("pinned", sorted(PINNED.glob("v*.json")), ids=lambda p: p.name)
+ROOTED_SPECS = [  # specs whose source is a root folder (the shard spec is run by test_spec_compat)
+    p
+    for p in sorted(PINNED.glob("v*.json"))
+    if "root" in json.loads(p.read_text())["source"]["params"]
+]
+
+
+@pytest.mark.parametrize("pinned", ROOTED_SPECS, ids=lambda p: p.name)
 def test_pinned_specs_keep_loading(pinned, digits_root):
     spec = json.loads(pinned.read_text())
     spec["source"]["params"]["root"] = str(digits_root)
