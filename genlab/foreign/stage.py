@@ -17,11 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from .. import registry
 from ..batch import Batch
 from ..params import Param, validate_params
 from ..registry import StageInfo
 from ..seeding import sample_seeds
 from ..transforms.op import stream_name
+from .declare import plain
 
 __all__ = ["ForeignStageInfo", "Library"]
 
@@ -115,8 +117,6 @@ class Library:
 
     def read_back(self, transform: Any) -> dict[str, Any]:
         """The parameters ``transform`` holds, as plain data (before declaration checks)."""
-        from .declare import plain
-
         held = {}
         for p in self.init_parameters(type(transform)):
             if p.name == "transforms":
@@ -130,8 +130,6 @@ class Library:
 
     def build_children(self, children: Any) -> list:
         """The transforms of a composition, from ``[{"name": ..., "params": {...}}, ...]``."""
-        from . import resolve
-
         built = []
         for child in children or ():
             name = child.get("name") if isinstance(child, dict) else None
@@ -140,7 +138,8 @@ class Library:
                     f"a {self.prefix} composition can only hold {self.prefix} transforms "
                     f"given as {{'name': ..., 'params': ...}}, got {child!r}"
                 )
-            built.append(resolve(name).build(resolve(name).validate(dict(child.get("params", {})))))
+            info = registry.get(name)
+            built.append(info.build(info.validate(dict(child.get("params", {})))))
         return built
 
     def run(
@@ -155,9 +154,7 @@ class Library:
 
     def child_params(self, transform: Any) -> dict[str, Any]:
         """The checked parameters of a transform (used for the children of a composition)."""
-        from . import resolve
-
-        return resolve(self.stage_name(transform)).params_of(transform)
+        return registry.get(self.stage_name(transform)).params_of(transform)
 
 
 def _missing(library: Library) -> ImportError:

@@ -33,6 +33,7 @@ import numpy as np
 
 from .. import registry
 from ..batch import Batch
+from ..ops.augment import apply_all
 from ..params import Choice, Float, Floats, Param, validate_params
 from ..seeding import sample_generators, sample_rngs
 from ..stages.protocol import _two_yield
@@ -280,8 +281,6 @@ def replay(image: np.ndarray, records: Sequence[Mapping]) -> np.ndarray:
     Records of the legacy ``augment`` stage replay too. Batch-mixing records need the whole
     batch: see ``genlab.transforms.mixing.replay_batch``.
     """
-    from ..ops.augment import apply_all
-
     if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3):
         raise ValueError(f"image must be a uint8 H x W x 3 array, got {image!r:.80}")
     out = image
