@@ -30,6 +30,8 @@ __all__ = [
     "entries",
     "unregister",
     "add_resolver",
+    "builtin",
+    "lookup",
 ]
 
 StageFactory = Callable[..., Generator]
@@ -116,6 +118,17 @@ def register(
 
 def _is_builtin(factory: Any) -> bool:
     return str(getattr(factory, "__module__", "")).startswith("genlab.")
+
+
+def lookup(name: str) -> StageInfo | None:
+    """The entry registered as ``name``, or None (no error, no library class resolved)."""
+    return _REGISTRY.get(name)
+
+
+def builtin(name: str) -> StageInfo | None:
+    """genlab's own entry called ``name``, also when a user's stage of that name shadows it."""
+    info = _SHADOWED.get(name) or _REGISTRY.get(name)
+    return info if info is not None and _is_builtin(info.factory) else None
 
 
 def unregister(name: str) -> None:

@@ -22,6 +22,7 @@ from ..batch import Batch
 from ..params import Param, validate_params
 from ..registry import StageInfo
 from ..seeding import sample_seeds
+from ..stages.protocol import two_yield_stage
 from ..transforms.op import stream_name
 from .declare import plain
 
@@ -277,14 +278,6 @@ def _hwc(shape: tuple, channels_first: bool) -> tuple:
     return (*shape[1:], shape[0]) if channels_first else shape
 
 
-def _stage_loop(info: ForeignStageInfo, transform: Any, stream: str | None):
-    while True:
-        batch = yield
-        if not isinstance(batch, Batch):
-            batch = Batch(*batch)
-        yield info.apply(transform, batch, stream)
-
-
 def make_info(name: str, library: Library, cls: type) -> ForeignStageInfo:
     """The registry entry of ``cls`` (already checked to be one of the library's classes)."""
     params, required = library.declare_class(cls)
@@ -293,9 +286,8 @@ def make_info(name: str, library: Library, cls: type) -> ForeignStageInfo:
 
     def factory(*, stream: str | None = None, **given: Any):
         info = holder[0]
-        gen = _stage_loop(info, info.build(info.validate(given)), stream)
-        gen.__name__ = gen.__qualname__ = name  # type: ignore[attr-defined]
-        return gen
+        transform = info.build(info.validate(given))
+        return two_yield_stage(lambda batch: info.apply(transform, batch, stream), name)
 
     factory.__name__ = factory.__qualname__ = name
     factory.__doc__ = cls.__doc__

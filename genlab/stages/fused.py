@@ -31,7 +31,7 @@ from ..batch import Batch
 from ..ops.decode import crop_in_source, decode_crop, decode_image
 from ..ops.jpeg import jpeg_header
 from ..seeding import Reseeder, sample_seeds
-from .protocol import _two_yield
+from .protocol import two_yield_stage
 from .read import decode_options, read_each, read_images
 
 __all__ = ["FUSED_NAME", "fusable", "read_and_crop"]
@@ -82,9 +82,7 @@ def read_and_crop(read_params: dict, crop_params: dict, stream: str = "random_re
     def run(batch: Batch) -> Batch:
         return _read_and_crop(batch, read_params, op, crop_params, stream)
 
-    gen = _two_yield(run, {}, FUSED_NAME, False)
-    gen.__name__ = gen.__qualname__ = FUSED_NAME  # type: ignore[attr-defined]
-    return gen
+    return two_yield_stage(run, FUSED_NAME)
 
 
 def _decode_box(
