@@ -24,9 +24,8 @@ The reusable form, one object per configured chain::
 
 from __future__ import annotations
 
-__version__ = "0.2.0"
-
 from . import registry, transforms
+from ._version import __version__
 from .batch import Batch, BatchInfo
 from .foreign import from_albumentations, from_torchvision, to_albumentations, to_torchvision
 from .ops.decode import ImageReadError

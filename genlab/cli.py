@@ -19,10 +19,15 @@ import time
 import warnings
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from . import __version__
+from .memory import format_bytes, process_memory
 from .pipeline import RUN_PARAMS, Pipeline
+from .plotting import labels_of, render_grid
 from .sample_data import KINDS, ensure_sample_data, make_sample_data
 from .spec import load
+from .validate import validate_dataset
 
 __all__ = ["main"]
 
@@ -52,18 +57,12 @@ def _pipeline(target: str | None, args: argparse.Namespace) -> Pipeline:
 
 
 def _write_grid(pipeline: Pipeline, path: Path, n: int = 16) -> Path:
-    from .plotting import labels_of, render_grid
-
     batch = pipeline.run_stages(next(pipeline.source_batches(0)))
     path.write_bytes(render_grid(batch.x[:n], labels_of(batch.y[:n], pipeline.class_names)))
     return path
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from tqdm.auto import tqdm
-
-    from .memory import format_bytes, process_memory
-
     pipeline = _pipeline(args.target, args)
     print(
         f"{len(pipeline.index)} images, {len(pipeline.class_names)} classes, {len(pipeline)} batches of {pipeline.batch_size}"
@@ -113,10 +112,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from tqdm.auto import tqdm
-
-    from .validate import validate_dataset
-
     report = validate_dataset(
         args.folder, max_pixels=args.max_pixels, progress=lambda it: tqdm(it, unit="file")
     )

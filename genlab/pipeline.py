@@ -11,54 +11,31 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from . import registry
 from .batch import Batch
-from .params import Choice, Int, validate_params
+from .memory import batch_nbytes
+from .parallel import estimate_memory, iter_parallel
+from .params import Int, validate_params
+from .registry import StageConfig
 from .report import RunReport
 from .sources.kinds import source_kind as _source_kind
+from .sources.table import table_columns
+from .spec_format import (
+    RUN_PARAMS,
+    pipeline_arguments,
+    pipeline_to_spec,
+    python_expression,
+    save,
+    to_python,
+)
+from .stages.fused import fusable, read_and_crop
 from .stages.protocol import GeneratorPipeline
+from .transforms.op import stream_name
 
-__all__ = ["Pipeline", "StageConfig", "StageTrace", "DEFAULT_STAGES"]
-
-
-@dataclass
-class StageConfig:
-    """One stage of a :class:`Pipeline`: its registered name, parameters and on/off switch."""
-
-    name: str
-    params: dict = field(default_factory=dict)
-    enabled: bool = True
-
-    def __post_init__(self) -> None:
-        self.params = registry.get(self.name).validate(dict(self.params))
-
-    def build(self, stream: str | None = None):
-        """A fresh, unprimed two-yield generator for this stage.
-
-        ``stream`` names the random stream of a stage that draws per sample (an op); a
-        :class:`Pipeline` sets it from the stage's place (see :meth:`Pipeline.build`).
-        """
-        info = registry.get(self.name)
-        if info.streamed and stream is not None:
-            return info.factory(stream=stream, **self.params)
-        return info.factory(**self.params)
-
-    def changed_params(self) -> dict:
-        """The parameters that differ from the stage's declared defaults."""
-        defaults = registry.get(self.name).default_params()
-        return {k: v for k, v in self.params.items() if defaults.get(k) != v}
-
-    def __repr__(self) -> str:
-        args = [repr(self.name)]
-        changed = self.changed_params()
-        if changed:
-            args.append(repr(changed))
-        if not self.enabled:
-            args.append("enabled=False")
-        return f"StageConfig({', '.join(args)})"
+__all__ = ["Pipeline", "StageConfig", "StageTrace", "DEFAULT_STAGES", "RUN_PARAMS"]
 
 
 def _default_stages() -> list[StageConfig]:
@@ -72,21 +49,6 @@ def _default_stages() -> list[StageConfig]:
 
 
 DEFAULT_STAGES = ("read_images", "augment", "rescale_images", "shuffle_samples")
-
-RUN_PARAMS = {
-    "num_workers": Int(
-        0, low=0, high=256, help="workers making batches (0 = none, all in the loop)"
-    ),
-    "worker_kind": Choice(
-        "thread",
-        choices=("thread", "process"),
-        help="workers are threads of this process or forked processes (same batches either way)",
-    ),
-    "prefetch": Int(2, low=1, high=64, help="batches each worker may hold ready"),
-    "shard_count": Int(
-        1, low=1, high=2**31, help="the epoch's batches are split into this many shards"
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -102,8 +64,6 @@ class StageTrace:
     @classmethod
     def of(cls, name: str, batch: Any, seconds: float) -> StageTrace:
         """The trace row of ``batch`` as ``name`` left it (x's shape, dtype and bytes)."""
-        from .memory import batch_nbytes
-
         x = batch[0]
         shape = tuple(getattr(x, "shape", (len(x),)))
         dtype = str(getattr(x, "dtype", "paths"))
@@ -237,8 +197,6 @@ class Pipeline:
         ``options`` are the run settings of :class:`Pipeline` (``seed``, ``num_workers``,
         ``worker_kind``, ``prefetch``, ``augment_seed``), as for :meth:`from_folder`.
         """
-        from .sources.table import table_columns
-
         source = {
             "table": table_columns(table, path_column, label_column), "path_column": path_column,
             "label_column": label_column, "root": str(root or ""), "label_separator": label_separator,
@@ -358,8 +316,6 @@ class Pipeline:
         (so two ``color_jitter`` stages draw independently, and moving or switching off other
         stages changes no draw), and on :attr:`augment_seed` (the lab's "new draw").
         """
-        from .transforms.op import stream_name
-
         position = next(i for i, s in enumerate(self.stages) if s is config)
         occurrence = sum(s.name == config.name for s in self.stages[:position])
         return stream_name(config.name, occurrence, self.augment_seed)
@@ -376,8 +332,6 @@ class Pipeline:
         (:mod:`genlab.stages.fused`; ``read_images(fuse_crop=False)`` or ``fuse=False`` here
         keeps them apart). Its generator is named ``"read_images+random_resized_crop"``.
         """
-        from .stages.fused import fusable, read_and_crop
-
         enabled = [s for s in self.stages if s.enabled]
         steps = []
         i = 0
@@ -404,8 +358,6 @@ class Pipeline:
         self.report = report
         started = time.perf_counter()
         if self.num_workers > 0:
-            from .parallel import iter_parallel
-
             batches = iter_parallel(self, epoch)
         else:
             batches = GeneratorPipeline(self.source_batches(epoch), *self.build_stages())
@@ -449,8 +401,6 @@ class Pipeline:
         See :func:`genlab.parallel.estimate_memory`; a run warns by itself when the figure
         exceeds the memory available.
         """
-        from .parallel import estimate_memory
-
         return estimate_memory(self)
 
     # -- editing between epochs --------------------------------------------------------
@@ -514,27 +464,19 @@ class Pipeline:
 
         ``manifest=True`` records the dataset listing too, so loading it does not list again.
         """
-        from .spec import pipeline_to_spec
-
         return pipeline_to_spec(self, manifest=manifest)
 
     @classmethod
     def from_spec(cls, spec: dict, *, index: Any = None) -> Pipeline:
         """Rebuild a pipeline from a spec; ValueError names whatever is wrong in it."""
-        from .spec import pipeline_from_spec
-
-        return pipeline_from_spec(spec, index=index)
+        return cls(**pipeline_arguments(spec, index=index))
 
     def save(self, path: str, *, manifest: bool = False) -> str:
         """Write the spec as JSON to ``path``; ``manifest=True`` keeps the listing in it too."""
-        from .spec import save
-
         return save(self, path, manifest=manifest)
 
     def to_python(self, path: str | None = None) -> str:
         """A standalone Python module that rebuilds this pipeline; written to ``path`` if given."""
-        from .spec import to_python
-
         return to_python(self, path)
 
     def __eq__(self, other: object) -> bool:
@@ -548,8 +490,6 @@ class Pipeline:
         return (_rebuild, (self.to_spec(), self._index, self.epoch))
 
     def __repr__(self) -> str:
-        from .spec import python_expression
-
         return python_expression(self)
 
 

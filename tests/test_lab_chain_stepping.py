@@ -248,7 +248,7 @@ def test_genlab_pipeline_is_stepped_with_its_stages_and_resets(colours_root):
     chain = ChainSession(pipeline)
     assert chain.kind == "Pipeline" and chain.names == ["read_images", "augment", "rescale_images"]
     chain.step_stage()
-    # genlab's stages are two-yield generators too: paused in protocol.py's _two_yield
+    # genlab's stages are two-yield generators too: paused in protocol.py's two_yield_stage loop
     snapshot = chain.stage_snapshot(0)
     assert snapshot.state == "suspended at emit" and snapshot.line_text.strip().startswith(
         "yield fn("

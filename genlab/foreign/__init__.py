@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .. import registry
+from ..registry import StageConfig
 from .albumentations_adapter import AlbumentationsLibrary
 from .stage import ForeignStageInfo, Library, checked_import, make_info
 from .torchvision_adapter import TorchvisionLibrary
@@ -37,7 +39,6 @@ LIBRARIES: dict[str, Library] = {
     "albumentations": AlbumentationsLibrary(),
     "torchvision": TorchvisionLibrary(),
 }
-_RESOLVED: dict[str, ForeignStageInfo] = {}
 
 
 def resolve(name: str) -> ForeignStageInfo:
@@ -45,18 +46,21 @@ def resolve(name: str) -> ForeignStageInfo:
 
     ValueError for anything that is not one of the library's public transform classes
     (``"albumentations.os"``, ``"torchvision.__import__"``, a dotted path), or a class genlab
-    cannot run on image batches (one needing masks, boxes or keypoints), naming it.
+    cannot run on image batches (one needing masks, boxes or keypoints), naming it. The entry
+    is made once and kept in the registry (this module adds :func:`_make_info` as its resolver).
     """
-    info = _RESOLVED.get(name)
-    if info is not None:
-        return info
+    if not isinstance(name, str) or "." not in name:
+        raise ValueError(f"{name!r} is not a library transform name like 'albumentations.Rotate'")
+    return registry.get(name)
+
+
+def _make_info(name: str) -> ForeignStageInfo:
+    """The registry resolver: the entry of ``name``, checked to be a library's transform class."""
     prefix, _, class_name = str(name).partition(".")
     library = LIBRARIES.get(prefix)
     if library is None:
-        from ..registry import names
-
         raise ValueError(
-            f"unknown stage {name!r}; registered stages: {names()}, or a transform class of "
+            f"unknown stage {name!r}; registered stages: {registry.names()}, or a transform class of "
             f"{sorted(LIBRARIES)} named like 'albumentations.HorizontalFlip'"
         )
     cls = library.transform_classes().get(class_name)
@@ -68,8 +72,10 @@ def resolve(name: str) -> ForeignStageInfo:
     reason = library.refusal(cls)
     if reason is not None:
         raise ValueError(f"{name}: {reason}")
-    info = _RESOLVED[name] = make_info(name, library, cls)
-    return info
+    return make_info(name, library, cls)
+
+
+registry.add_resolver(_make_info)
 
 
 def _example(library: Library) -> str:
@@ -77,8 +83,6 @@ def _example(library: Library) -> str:
 
 
 def _stage_configs(library: Library, transforms: Iterable[Any]) -> list:
-    from ..pipeline import StageConfig
-
     configs = []
     for t in transforms:
         name = library.stage_name(t)

@@ -17,11 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from .. import registry
 from ..batch import Batch
 from ..params import Param, validate_params
 from ..registry import StageInfo
 from ..seeding import sample_seeds
+from ..stages.protocol import two_yield_stage
 from ..transforms.op import stream_name
+from .declare import plain
 
 __all__ = ["ForeignStageInfo", "Library"]
 
@@ -115,8 +118,6 @@ class Library:
 
     def read_back(self, transform: Any) -> dict[str, Any]:
         """The parameters ``transform`` holds, as plain data (before declaration checks)."""
-        from .declare import plain
-
         held = {}
         for p in self.init_parameters(type(transform)):
             if p.name == "transforms":
@@ -130,8 +131,6 @@ class Library:
 
     def build_children(self, children: Any) -> list:
         """The transforms of a composition, from ``[{"name": ..., "params": {...}}, ...]``."""
-        from . import resolve
-
         built = []
         for child in children or ():
             name = child.get("name") if isinstance(child, dict) else None
@@ -140,7 +139,8 @@ class Library:
                     f"a {self.prefix} composition can only hold {self.prefix} transforms "
                     f"given as {{'name': ..., 'params': ...}}, got {child!r}"
                 )
-            built.append(resolve(name).build(resolve(name).validate(dict(child.get("params", {})))))
+            info = registry.get(name)
+            built.append(info.build(info.validate(dict(child.get("params", {})))))
         return built
 
     def run(
@@ -155,9 +155,7 @@ class Library:
 
     def child_params(self, transform: Any) -> dict[str, Any]:
         """The checked parameters of a transform (used for the children of a composition)."""
-        from . import resolve
-
-        return resolve(self.stage_name(transform)).params_of(transform)
+        return registry.get(self.stage_name(transform)).params_of(transform)
 
 
 def _missing(library: Library) -> ImportError:
@@ -280,14 +278,6 @@ def _hwc(shape: tuple, channels_first: bool) -> tuple:
     return (*shape[1:], shape[0]) if channels_first else shape
 
 
-def _stage_loop(info: ForeignStageInfo, transform: Any, stream: str | None):
-    while True:
-        batch = yield
-        if not isinstance(batch, Batch):
-            batch = Batch(*batch)
-        yield info.apply(transform, batch, stream)
-
-
 def make_info(name: str, library: Library, cls: type) -> ForeignStageInfo:
     """The registry entry of ``cls`` (already checked to be one of the library's classes)."""
     params, required = library.declare_class(cls)
@@ -296,9 +286,8 @@ def make_info(name: str, library: Library, cls: type) -> ForeignStageInfo:
 
     def factory(*, stream: str | None = None, **given: Any):
         info = holder[0]
-        gen = _stage_loop(info, info.build(info.validate(given)), stream)
-        gen.__name__ = gen.__qualname__ = name  # type: ignore[attr-defined]
-        return gen
+        transform = info.build(info.validate(given))
+        return two_yield_stage(lambda batch: info.apply(transform, batch, stream), name)
 
     factory.__name__ = factory.__qualname__ = name
     factory.__doc__ = cls.__doc__

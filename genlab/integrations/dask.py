@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..batch import Batch, BatchInfo
+from ..sources.storage import read_bytes
 from ..validate import ValidationReport, check_file
 
 __all__ = [
@@ -289,8 +290,6 @@ def _tar_member(tar, name: str, data: bytes) -> None:
 
 def _sample_file(item: Any, path: str, policy) -> tuple[bytes, str]:
     """The stored bytes of a source sample and its image extension (``jpg`` for ``.jpeg``)."""
-    from ..sources.storage import read_bytes
-
     data = (
         bytes(item)
         if isinstance(item, (bytes, bytearray, memoryview))

@@ -14,6 +14,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from genlab import registry
 from genlab.lab.stepping import parse_value
 from genlab.params import Param, control_kind
 
@@ -117,8 +118,6 @@ def parse_sequence(text: str) -> Any:
 
 
 def _changed(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    from genlab import registry
-
     try:
         defaults = registry.get(name).validate({})
     except ValueError:
@@ -168,8 +167,6 @@ def parse_members(text: str) -> Any:
 
 def members_html(members: Sequence[Mapping[str, Any]]) -> str:
     """A read-only list of a group's member ops, each with its changed parameters and help."""
-    from genlab import registry
-
     if not members:
         return "<small><i>no ops yet: list them below</i></small>"
     items = []

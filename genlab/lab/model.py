@@ -25,6 +25,7 @@ import numpy as np
 
 from genlab import memory, registry
 from genlab.batch import Batch
+from genlab.foreign import export_files
 from genlab.pipeline import Pipeline, StageConfig, StageTrace
 from genlab.sample_data import ensure_sample_data
 from genlab.spec import load as load_spec
@@ -457,8 +458,6 @@ class LabModel:
             spec_path = Path(pipeline.save(stem.with_suffix(".json")))
             python_path = stem.with_suffix(".py")
             pipeline.to_python(python_path)
-            from genlab.foreign import export_files
-
             library_paths = tuple(export_files(pipeline, stem))
         return ExportResult(
             pipeline, spec_path, python_path, self.epoch, self.batch_index, library_paths

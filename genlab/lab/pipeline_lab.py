@@ -11,6 +11,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from genlab import registry
+from genlab.integrations.dask import channel_stats
 from genlab.lab.controls import ParamControl, make_control
 from genlab.lab.menu import is_heading, menu_options
 from genlab.lab.model import ExportResult, LabModel, photo_pipeline
@@ -318,7 +319,6 @@ class PipelineLab(widgets.VBox):
         the progress bar moving; ``client=False`` runs it here, a Dask client or scheduler
         address runs it on a cluster.
         """
-        from ..integrations.dask import channel_stats
 
         def progress(done: int, total: int) -> None:
             self.stats_progress.max = max(total, 1)

@@ -25,6 +25,7 @@ import warnings
 from dataclasses import dataclass
 
 from ..batch import Batch
+from ..stages.protocol import StageError
 
 __all__ = ["RemoteError", "RemoteTraceback", "worker_main"]
 
@@ -69,8 +70,6 @@ class RemoteError:
 
     def rebuild(self, where: str) -> BaseException:
         """The exception to raise in the consumer, with the worker's traceback as its cause."""
-        from ..stages.protocol import StageError
-
         error: BaseException
         if self.stage is not None:
             error = StageError(f"{self.message} ({where})", self.stage)

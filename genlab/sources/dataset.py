@@ -22,7 +22,7 @@ class RetrySettings(Param):
     kind = "retry"
 
     def coerce(self, value):
-        from .remote import check_retry_settings
+        from .remote import check_retry_settings  # fsspec (~0.4 s): only for remote roots
 
         return check_retry_settings(value)
 
@@ -138,6 +138,6 @@ def policy_from_settings(settings: dict | None):
     """The :class:`~genlab.sources.remote.RetryPolicy` of ``retry`` settings, None when unset."""
     if not settings:
         return None
-    from .remote import policy_from_settings as from_settings
+    from .remote import policy_from_settings as from_settings  # fsspec (~0.4 s), as above
 
     return from_settings(settings)

@@ -22,6 +22,9 @@ from typing import Any
 from ..batch import Batch
 from ..params import Choice, Int, Param, Text, validate_params
 from .dataset import BATCH_PARAMS, SOURCE_PARAMS, index_batches, n_batches, policy_from_settings
+from .discover import index_folder
+from .shards import index_shards, shard_batches, split_samples
+from .table import index_table
 
 __all__ = ["SourceKind", "SOURCE_KINDS", "source_kind"]
 
@@ -124,8 +127,6 @@ class FolderSource(SourceKind):
     params = SOURCE_PARAMS
 
     def listing(self, params: dict):
-        from .discover import index_folder
-
         return index_folder(params["root"], policy=self.policy(params))
 
 
@@ -142,8 +143,6 @@ class TableSource(SourceKind):
     }
 
     def listing(self, params: dict):
-        from .table import index_table
-
         return index_table(
             params["table"], path_column=params["path_column"], label_column=params["label_column"],
             root=params["root"] or None, label_separator=params["label_separator"],
@@ -181,8 +180,6 @@ class ShardSource(SourceKind):
     }
 
     def listing(self, params: dict):
-        from .shards import index_shards
-
         return index_shards(
             params["shards"], class_names=params["class_names"],
             label_separator=params["label_separator"], policy=self.policy(params),
@@ -191,8 +188,6 @@ class ShardSource(SourceKind):
     def batches(
         self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
     ) -> Iterator[Batch]:
-        from .shards import shard_batches
-
         return shard_batches(
             listing, batch_size=params["batch_size"], shuffle=params["shuffle"],
             shuffle_buffer=params["shuffle_buffer"], drop_last=params["drop_last"],
@@ -202,8 +197,6 @@ class ShardSource(SourceKind):
     def n_batches(
         self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
     ) -> int:
-        from .shards import split_samples
-
         n = (
             split_samples(listing, shuffle=params["shuffle"], seed=seed, epoch=epoch, split=split)
             if split[1] > 1

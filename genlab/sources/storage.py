@@ -21,13 +21,13 @@ def is_url(path: str | os.PathLike) -> bool:
 
 def is_remote(path: str | os.PathLike) -> bool:
     """True for network protocols (http, s3, ...): reads there are retried and time-bounded."""
-    from . import remote
+    from . import remote  # fsspec takes ~0.4 s to import: only when a URL is read
 
     return is_url(path) and remote.is_remote(str(path))
 
 
 def _fs(url: str):
-    from . import remote
+    from . import remote  # fsspec takes ~0.4 s to import: only when a URL is read
 
     return remote.filesystem(url)  # fsspec.core.url_to_fs, with timeouts for http/s3
 
@@ -80,7 +80,7 @@ def walk_files(root: str, policy=None) -> Iterator[str]:
                     yield prefix + name
         return
     if is_remote(root):
-        from . import remote
+        from . import remote  # fsspec takes ~0.4 s to import: only when a URL is read
 
         yield from remote.walk_files(root, policy=policy)  # one retried listing
         return
@@ -113,7 +113,7 @@ def read_bytes(path: str | os.PathLike, policy=None) -> bytes:
         with open(path, "rb") as f:
             return f.read()
     if is_remote(path):
-        from . import remote
+        from . import remote  # fsspec takes ~0.4 s to import: only when a URL is read
 
         return remote.read_bytes(path, policy=policy)  # retried with backoff, bounded in time
     fs, inner = _fs(path)

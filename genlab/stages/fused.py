@@ -31,8 +31,8 @@ from ..batch import Batch
 from ..ops.decode import crop_in_source, decode_crop, decode_image
 from ..ops.jpeg import jpeg_header
 from ..seeding import Reseeder, sample_seeds
-from .protocol import _two_yield
-from .read import decode_options, read_each
+from .protocol import two_yield_stage
+from .read import decode_options, read_each, read_images
 
 __all__ = ["FUSED_NAME", "fusable", "read_and_crop"]
 
@@ -40,12 +40,16 @@ FUSED_NAME = "read_images+random_resized_crop"
 
 
 def _builtin(name: str) -> Any:
-    """The factory registered as ``name`` when it is genlab's own (not a user's stage of that name)."""
-    from ..transforms.geometry import random_resized_crop
-    from .read import read_images
+    """The factory registered as ``name`` when it is genlab's own (not a user's stage of that name).
 
-    own = {"read_images": read_images, "random_resized_crop": random_resized_crop}[name]
-    return own if registry.get(name).factory is own else None
+    genlab's ``random_resized_crop`` is an op of :mod:`genlab.transforms.geometry`, a layer above
+    this one: it is recognised by where its draw is defined, not imported.
+    """
+    factory = registry.get(name).factory
+    if name == "read_images":
+        return factory if factory is read_images else None
+    own = getattr(getattr(factory, "draw", None), "__module__", "") == "genlab.transforms.geometry"
+    return factory if own else None
 
 
 def fusable(first: Any, second: Any) -> bool:
@@ -78,9 +82,7 @@ def read_and_crop(read_params: dict, crop_params: dict, stream: str = "random_re
     def run(batch: Batch) -> Batch:
         return _read_and_crop(batch, read_params, op, crop_params, stream)
 
-    gen = _two_yield(run, {}, FUSED_NAME, False)
-    gen.__name__ = gen.__qualname__ = FUSED_NAME  # type: ignore[attr-defined]
-    return gen
+    return two_yield_stage(run, FUSED_NAME)
 
 
 def _decode_box(

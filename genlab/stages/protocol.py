@@ -42,6 +42,7 @@ __all__ = [
     "driver_actions",
     "stage",
     "stage_name",
+    "two_yield_stage",
 ]
 
 
@@ -228,15 +229,31 @@ def _send(step: Generator, name: str, value: Any, position: int | None = None) -
         ) from e
 
 
-def _two_yield(fn: Callable, params: dict, name: str, wants_rng: bool) -> Generator:
+def two_yield_stage(fn: Callable[[Batch], Any], name: str) -> Generator:
+    """The two-yield stage that runs ``fn(batch)`` on every batch it receives: the one way to make one.
+
+    Returns an unprimed generator named ``name`` (errors name it). A plain ``(x, y)`` tuple sent
+    in reaches ``fn`` as a :class:`~genlab.batch.Batch`. :func:`stage`, genlab's ops, the stages
+    of albumentations and torchvision transforms and the fused read-and-crop stage are all made
+    by it, so they pause at the same two ``yield`` s a stepper shows.
+
+    >>> import numpy as np
+    >>> gen = two_yield_stage(lambda batch: batch.replace(x=batch.x + 1), "plus_one")
+    >>> x, y = next(GeneratorPipeline(iter([(np.zeros(2), np.eye(2))]), gen))
+    >>> x.tolist(), gen.__name__
+    ([1.0, 1.0], 'plus_one')
+    """
+    gen = _batch_loop(fn)
+    gen.__name__ = gen.__qualname__ = name  # type: ignore[attr-defined]
+    return gen
+
+
+def _batch_loop(fn: Callable[[Batch], Any]) -> Generator:
     while True:
         batch = yield
         if not isinstance(batch, Batch):
             batch = Batch(*batch)
-        if wants_rng:
-            yield fn(batch, rng=batch_rng(batch.info, name), **params)
-        else:
-            yield fn(batch, **params)
+        yield fn(batch)
 
 
 def stage(
@@ -275,9 +292,12 @@ def stage(
 
         def factory(**given: Any) -> Generator:
             values = info.validate(given)
-            gen = _two_yield(fn, values, stage_name_, wants_rng)
-            gen.__name__ = gen.__qualname__ = stage_name_
-            return gen
+            if wants_rng:
+                return two_yield_stage(
+                    lambda batch: fn(batch, rng=batch_rng(batch.info, stage_name_), **values),
+                    stage_name_,
+                )
+            return two_yield_stage(lambda batch: fn(batch, **values), stage_name_)
 
         factory.__name__ = factory.__qualname__ = stage_name_
         factory.__module__ = fn.__module__

@@ -33,9 +33,10 @@ import numpy as np
 
 from .. import registry
 from ..batch import Batch
+from ..ops.augment import apply_all
 from ..params import Choice, Float, Floats, Param, validate_params
 from ..seeding import sample_generators, sample_rngs
-from ..stages.protocol import _two_yield
+from ..stages.protocol import two_yield_stage
 
 __all__ = [
     "KINDS",
@@ -107,7 +108,8 @@ class Op:
 
     def __call__(self, *, stream: str | None = None, **params: Any):
         """The stage: check ``params`` now, return an unprimed two-yield generator."""
-        return _op_coroutine(self, self.validate(params), stream or self.name)
+        values, stream = self.validate(params), stream or self.name
+        return two_yield_stage(lambda batch: self.run(batch, values, stream), self.name)
 
     def on_image(self, image: np.ndarray, rng: np.random.Generator, **params: Any):
         """Draw and apply on one image: ``(augmented, record or None)``."""
@@ -166,7 +168,8 @@ class BatchOp:
 
     def __call__(self, *, stream: str | None = None, **params: Any):
         """The stage: check ``params`` now, return an unprimed two-yield generator."""
-        return _op_coroutine(self, self.validate(params), stream or self.name)
+        values, stream = self.validate(params), stream or self.name
+        return two_yield_stage(lambda batch: self.run(batch, values, stream), self.name)
 
     __repr__ = Op.__repr__
 
@@ -220,8 +223,6 @@ def gate(rng: np.random.Generator, p: float) -> bool:
 
 # ----------------------------------------------------------------------------- registry
 
-_OPS: dict[str, Op | BatchOp] = {}
-
 
 def stream_name(name: str, occurrence: int = 0, augment_seed: int = 0) -> str:
     """The random stream of the ``occurrence``-th stage called ``name`` in a chain.
@@ -238,15 +239,6 @@ def stream_name(name: str, occurrence: int = 0, augment_seed: int = 0) -> str:
     return stream if augment_seed == 0 else f"{stream}@{augment_seed}"
 
 
-def _op_coroutine(op: Op | BatchOp, params: dict, stream: str):
-    def run(batch: Batch) -> Batch:
-        return op.run(batch, params, stream)
-
-    gen = _two_yield(run, {}, op.name, False)
-    gen.__name__ = gen.__qualname__ = op.name  # type: ignore[attr-defined]  # names it in errors
-    return gen
-
-
 def register_op(op: Op | BatchOp) -> Op | BatchOp:
     """Register ``op``, which is also the factory of a stage of the same name; returns ``op``.
 
@@ -257,21 +249,37 @@ def register_op(op: Op | BatchOp) -> Op | BatchOp:
     if op.kind not in KINDS:
         raise ValueError(f"op {op.name!r}: kind must be one of {list(KINDS)}, got {op.kind!r}")
     registry.register(op.name, op, dict(op.params), op.help, kind=op.kind, streamed=True)
-    _OPS[op.name] = op
     return op
 
 
+def _op_or_none(name: Any) -> Op | BatchOp | None:
+    """The op registered as ``name`` (genlab's own when a user's stage shadows its name), or None."""
+    if not isinstance(name, str):
+        return None
+    for info in (registry.lookup(name), registry.builtin(name)):
+        if info is not None and isinstance(info.factory, (Op, BatchOp)):
+            return info.factory
+    return None
+
+
 def get_op(name: str) -> Op | BatchOp:
-    """The registered op called ``name``; ValueError listing the known ops otherwise."""
-    try:
-        return _OPS[name]
-    except KeyError:
-        raise ValueError(f"unknown op {name!r}; registered ops: {op_names()}") from None
+    """The registered op called ``name``; ValueError listing the known ops otherwise.
+
+    Ops live in the one stage registry (:mod:`genlab.registry`), as the factories of their stages.
+    """
+    op = _op_or_none(name)
+    if op is None:
+        raise ValueError(f"unknown op {name!r}; registered ops: {op_names()}")
+    return op
 
 
 def op_names(kind: str | None = None) -> list[str]:
     """Registered op names (of one kind, if given), sorted."""
-    return sorted(n for n, op in _OPS.items() if kind is None or op.kind == kind)
+    return sorted(
+        name
+        for name, info in registry.entries(kind).items()
+        if isinstance(info.factory, (Op, BatchOp))
+    )
 
 
 def replay(image: np.ndarray, records: Sequence[Mapping]) -> np.ndarray:
@@ -280,14 +288,12 @@ def replay(image: np.ndarray, records: Sequence[Mapping]) -> np.ndarray:
     Records of the legacy ``augment`` stage replay too. Batch-mixing records need the whole
     batch: see ``genlab.transforms.mixing.replay_batch``.
     """
-    from ..ops.augment import apply_all
-
     if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3):
         raise ValueError(f"image must be a uint8 H x W x 3 array, got {image!r:.80}")
     out = image
     for record in records:
         name = record.get("op")
-        op = _OPS.get(name)
+        op = _op_or_none(name)
         if isinstance(op, BatchOp):
             raise ValueError(f"record {dict(record)!r} mixes samples; replay it with replay_batch")
         out = op.apply(out, record) if op is not None else apply_all(out, [record])
