@@ -69,7 +69,7 @@ numpydoc_xref_param_type = False
 numpydoc_validation_checks = {"GL08"}  # every documented public object has a docstring
 numpydoc_validation_exclude = {
     r"\.__\w+__$",
-    r"^genlab\.ops\.decode\.ImageSource$",  # a type alias: typing objects carry no docstring of their own
+    r"^genlab\.ops\.(decode|read_errors)\.ImageSource$",  # a type alias: typing objects carry no docstring of their own
 }
 
 # -- notebooks -------------------------------------------------------------------------

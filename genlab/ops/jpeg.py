@@ -11,7 +11,7 @@ and the EXIF orientation) and declines, returning None, whatever it does not han
 as Pillow would: CMYK/YCCK, 12-bit, arithmetic or lossless coding, an orientation it cannot
 read, images over ``max_pixels``, and any data libjpeg-turbo reports as corrupt or
 truncated. The caller then decodes with Pillow, so the error policy, messages, the bomb
-limit and ``allow_truncated`` are those of :func:`genlab.ops.decode.decode_image`.
+limit and ``allow_truncated`` are those of :func:`genlab.ops.decode.decode_image` (see :mod:`genlab.ops.turbo_decode`).
 
 Pixels differ slightly from Pillow's (a different DCT scale before the same resize): see
 :func:`pillow_difference` and the README for the measured mean absolute difference.
@@ -147,7 +147,7 @@ def jpeg_header(data: bytes | bytearray | memoryview) -> JpegHeader | None:
 def _exif_orientation(exif: bytes) -> int | None:
     """Orientation from IFD0 of an ``Exif\\0\\0`` block: 1..8, -1 if absent, None if unsure.
 
-    Mirrors ``decode._orientation``: a value outside 1..8 reads as 1.
+    Mirrors ``pillow_decode._orientation``: a value outside 1..8 reads as 1.
     """
     tiff = exif[6:]
     if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
