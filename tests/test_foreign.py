@@ -341,7 +341,7 @@ def test_export_writes_the_libraries_own_forms(digits_root, tmp_path):
 
 def test_lab_model_export_includes_library_files(digits_root, tmp_path):
     pytest.importorskip("ipywidgets")
-    from genlab.lab.model import LabModel
+    from genlab.lab.lab_model import LabModel
 
     model = LabModel(
         pipeline_of(digits_root, genlab.from_albumentations(A.Rotate(limit=11, p=1.0)))

@@ -173,7 +173,7 @@ def test_specs_record_the_table_and_rebuild_the_same_batches(colours_root, tmp_p
 
 def test_the_lab_and_torch_see_multi_label_rows(colours_root):
     pytest.importorskip("matplotlib")
-    from genlab.lab.model import LabModel
+    from genlab.lab.lab_model import LabModel
 
     table = folder_table(colours_root)
     table["kind"] = [[k, "any"] for k in table["kind"]]

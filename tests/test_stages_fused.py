@@ -212,7 +212,7 @@ def test_crop_in_source_maps_the_corners_of_the_read_image():
 
 
 def test_the_lab_previews_the_two_stages_with_the_draws_training_uses(photos):
-    from genlab.lab.model import LabModel
+    from genlab.lab.lab_model import LabModel
 
     p = Pipeline.from_folder(photos, batch_size=32, seed=6, stages=chain())
     with warnings.catch_warnings():

@@ -15,7 +15,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from genlab import registry
-from genlab.lab.stepping import parse_value
+from genlab.lab.generator_model import parse_value
 from genlab.params import Param, control_kind
 
 __all__ = [

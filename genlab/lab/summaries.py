@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from genlab.lab.stepping import short_repr
+from genlab.lab.generator_model import short_repr
 from genlab.memory import batch_nbytes, format_bytes
 from genlab.plotting import displayable, encode_image
 
@@ -34,7 +34,7 @@ def summarise(value: Any, limit: int = 80) -> str:
     """Return ``value`` as one short line: arrays by shape, dtype and bytes, long containers by length.
 
     A pair holding an array or a list (a batch ``(x, y)``) shows both of its parts; short
-    containers of plain values and everything else use :func:`~genlab.lab.stepping.short_repr`.
+    containers of plain values and everything else use :func:`~genlab.lab.generator_model.short_repr`.
     """
     if isinstance(value, np.ndarray):
         return f"ndarray {tuple(value.shape)} {value.dtype}, {format_bytes(value.nbytes)}"

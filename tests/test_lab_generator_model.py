@@ -1,11 +1,11 @@
-"""Tests for genlab.lab.stepping: driving a generator by hand, without widgets."""
+"""Tests for genlab.lab.generator_model: driving a generator by hand, without widgets."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from genlab.lab.stepping import GeneratorSession, parse_value, short_repr
+from genlab.lab.generator_model import GeneratorSession, parse_value, short_repr
 
 
 def squares(limit):

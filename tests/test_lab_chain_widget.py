@@ -1,4 +1,4 @@
-"""Tests for genlab.lab.chain_stepper: the ChainStepper widget driven from Python, no browser."""
+"""Tests for genlab.lab.chain_widget: the ChainStepper widget driven from Python, no browser."""
 
 from __future__ import annotations
 

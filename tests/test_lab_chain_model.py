@@ -1,4 +1,4 @@
-"""Tests for genlab.lab.chain_stepping: a whole chain stepped one driver action at a time."""
+"""Tests for genlab.lab.chain_model: a whole chain stepped one driver action at a time."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 import genlab
 from genlab import GeneratorPipeline, StageError
-from genlab.lab.chain_stepping import ChainSession
+from genlab.lab.chain_model import ChainSession
 from genlab.lab.summaries import is_image_array, summarise, thumbnail_png
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from genlab.lab.chain_stepping import ChainSession, ChainStep
-from genlab.lab.stepper import _button, _html
+from genlab.lab.chain_model import ChainSession, ChainStep
+from genlab.lab.generator_widget import _button, _html
 from genlab.lab.summaries import thumbnail_png
 from genlab.stages.protocol import GeneratorPipeline
 
@@ -46,7 +46,7 @@ class ChainStepper(widgets.VBox):
     The buttons call :meth:`step` (one driver action), :meth:`step_stage`, :meth:`step_batch`,
     :meth:`run` and :meth:`close_chain` (the chain's ``close()``; the widget's own ``close()``
     removes the widget, as for every ipywidget), which Python code can call too. ``session`` is the
-    widget-free :class:`~genlab.lab.chain_stepping.ChainSession`; :meth:`describe` gives it as text.
+    widget-free :class:`~genlab.lab.chain_model.ChainSession`; :meth:`describe` gives it as text.
     """
 
     def __init__(

@@ -1,4 +1,4 @@
-"""Tests for genlab.lab.pipeline_lab: the PipelineLab widget driven from Python, no browser."""
+"""Tests for genlab.lab.lab_widget: the PipelineLab widget driven from Python, no browser."""
 
 from __future__ import annotations
 
@@ -347,7 +347,7 @@ def test_group_members_are_shown_and_edited_as_text(op_lab):
 
 def test_the_default_lab_shows_photos(tmp_path, monkeypatch):
     photos = genlab.make_sample_data(tmp_path / "photos", kind="photos", n_per_class=4)
-    monkeypatch.setattr("genlab.lab.model.ensure_sample_data", lambda kind: photos)
+    monkeypatch.setattr("genlab.lab.lab_model.ensure_sample_data", lambda kind: photos)
     lab = PipelineLab(batch_size=4, throttle=0)
     assert lab.model.pipeline.class_names == ("china", "flower")
     assert lab.model.last.batch.x.shape == (4, 224, 224, 3)

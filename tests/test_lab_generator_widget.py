@@ -1,4 +1,4 @@
-"""Tests for genlab.lab.stepper: the GeneratorStepper widget driven from Python, no browser."""
+"""Tests for genlab.lab.generator_widget: the GeneratorStepper widget driven from Python, no browser."""
 
 from __future__ import annotations
 

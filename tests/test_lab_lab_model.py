@@ -1,4 +1,4 @@
-"""Tests for genlab.lab.model: the lab's state, edits, views, costs and export, without widgets."""
+"""Tests for genlab.lab.lab_model: the lab's state, edits, views, costs and export, without widgets."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import genlab
-from genlab.lab.model import LabModel
+from genlab.lab.lab_model import LabModel
 from genlab.stages.protocol import StageError
 
 
@@ -313,9 +313,9 @@ def test_groups_in_the_lab(op_model):
 def test_photo_pipeline_is_the_labs_default(tmp_path, monkeypatch):
     photos = genlab.make_sample_data(tmp_path / "photos", kind="photos", n_per_class=4)
     monkeypatch.setattr(
-        "genlab.lab.model.ensure_sample_data", lambda kind: photos if kind == "photos" else None
+        "genlab.lab.lab_model.ensure_sample_data", lambda kind: photos if kind == "photos" else None
     )
-    from genlab.lab.model import photo_pipeline
+    from genlab.lab.lab_model import photo_pipeline
 
     model = LabModel(photo_pipeline(batch_size=4))
     assert model.pipeline.class_names == ("china", "flower")

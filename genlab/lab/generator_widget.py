@@ -9,7 +9,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from genlab.lab.stepping import THROWABLE, GeneratorSession, Step, parse_value
+from genlab.lab.generator_model import THROWABLE, GeneratorSession, Step, parse_value
 
 _OUTCOME_COLOURS = {
     "yielded": "#1a7f37",
@@ -40,7 +40,7 @@ class GeneratorStepper(widgets.VBox):
     Notes
     -----
     Python code can drive the same actions with :meth:`next`, :meth:`send`, :meth:`throw` and
-    :meth:`close`; ``session`` holds the widget-free :class:`~genlab.lab.stepping.GeneratorSession`.
+    :meth:`close`; ``session`` holds the widget-free :class:`~genlab.lab.generator_model.GeneratorSession`.
     Errors raised by the generator are shown in the widget, never as a traceback.
     """
 

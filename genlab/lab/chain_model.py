@@ -5,7 +5,7 @@ This is the logic behind :class:`genlab.lab.ChainStepper`, free of widgets. The 
 for each batch the driver sends ``None`` to every stage (*prime* a new stage, *advance* one waiting
 at its emitting ``yield`` back to receive), then sends the batch into each stage in order and takes
 what it emits, then hands the batch out. Each stage is watched through a
-:class:`~genlab.lab.stepping.GeneratorSession` (its paused line and locals).
+:class:`~genlab.lab.generator_model.GeneratorSession` (its paused line and locals).
 
 >>> import numpy as np
 >>> def double():
@@ -50,7 +50,7 @@ from dataclasses import dataclass, replace
 from types import GeneratorType
 from typing import Any
 
-from genlab.lab.stepping import GeneratorSession
+from genlab.lab.generator_model import GeneratorSession
 from genlab.lab.summaries import summarise, travelled
 from genlab.stages.protocol import (
     DriverAction,

@@ -1,0 +1,488 @@
+"""``PipelineLab``: toggle, tune, preview, measure and export a pipeline in JupyterLab."""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+
+from genlab import registry
+from genlab.integrations.dask import channel_stats
+from genlab.lab.controls import ParamControl, make_control
+from genlab.lab.lab_model import ExportResult, LabModel, photo_pipeline
+from genlab.lab.lab_panel import StagePanel, button
+from genlab.lab.lab_views import (
+    VIEWS,
+    ClassMixView,
+    DrawsView,
+    GridView,
+    LabView,
+    MemoryView,
+    OpAloneView,
+    PairsView,
+    class_line_html,
+    error_html,
+    export_html,
+    memory_html,
+)
+from genlab.lab.menu import is_heading, menu_options
+from genlab.lab.throttle import Throttle
+from genlab.pipeline import Pipeline
+from genlab.sources.dataset import SOURCE_PARAMS
+
+__all__ = ["PipelineLab"]
+
+#: Tabs sized to their titles (a row that wraps when narrow) so every title reads in full.
+_STYLE = """<style>
+.jupyter-widgets.genlab-views > .lm-TabBar { height: auto !important; min-height: 0 !important; }
+.jupyter-widgets.genlab-views > .lm-TabBar .lm-TabBar-content { flex-wrap: wrap; }
+.jupyter-widgets.genlab-views > .lm-TabBar .lm-TabBar-tab {
+  flex: 0 0 auto !important; max-width: none !important; padding: 0 8px; }
+.jupyter-widgets.genlab-views > .lm-TabBar .lm-TabBar-tabLabel { overflow: visible !important; }
+.genlab-help .widget-html-content, .genlab-members .widget-html-content {
+  line-height: 1.3; align-self: center; }
+</style>"""
+
+
+class PipelineLab(widgets.VBox):
+    """Tune a genlab pipeline by eye: stage toggles and controls, a live grid, costs, export.
+
+    Parameters
+    ----------
+    pipeline_or_folder
+        A :class:`~genlab.Pipeline`, or a class-folder dataset root (then the post's default
+        chain is used with ``batch_size`` and ``seed``). None (the default) opens the ``photos``
+        sample set under an ImageNet-style chain of ops
+        (:func:`~genlab.lab.lab_model.photo_pipeline`).
+    batch_size, seed
+        Used only when a folder or None is given.
+    epoch, batch_index
+        Which source batch the preview shows first.
+    throttle
+        Fewest seconds between two redraws while a control is dragged (the first change redraws
+        at once; 0 redraws on every change).
+    export_stem
+        Default path (without suffix) the *export* button writes ``.json`` and ``.py`` to.
+    image_format
+        ``"png"`` or ``"jpeg"`` for the grid pictures.
+
+    Notes
+    -----
+    Every change is tried on a copy of the pipeline and run on the same source batch; a change that
+    fails validation or fails to run shows its message in the lab and leaves the last good state.
+    The same actions are methods (:meth:`set_params`, :meth:`enable`, :meth:`move`, :meth:`add_stage`,
+    :meth:`remove_stage`, :meth:`next_batch`, :meth:`new_draw`, :meth:`show_op`, :meth:`export`,
+    :meth:`load`).
+    """
+
+    def __init__(
+        self,
+        pipeline_or_folder: Pipeline | str | os.PathLike | None = None,
+        *,
+        batch_size: int = 16,
+        seed: int = 0,
+        epoch: int = 0,
+        batch_index: int = 0,
+        throttle: float = 0.15,
+        export_stem: str | os.PathLike = "genlab-export/pipeline",
+        image_format: str = "png",
+    ) -> None:
+        self.model = LabModel(
+            _pipeline_of(pipeline_or_folder, batch_size, seed), epoch, batch_index
+        )
+        self.image_format = image_format
+        self._pending: set[int] = set()
+        self._syncing = False
+        self.throttle = Throttle(self._apply_pending, throttle)
+        self.redraws = 0
+        self.message = _html("genlab-message")
+        self.status = _html("genlab-status")
+        self.panel = StagePanel(
+            on_toggle=self._on_toggle,
+            on_param=self._on_param_change,
+            move=self.move,
+            remove=self.remove_stage,
+            show_op=self.show_op,
+        )
+        left = self._build_left(export_stem)
+        right = self._build_right()
+        super().__init__([widgets.HTML(_STYLE), self.message, widgets.HBox([left, right])])
+        self.add_class("genlab-lab")
+        self._rebuild_stages()
+        self._redraw()
+
+    # -- building the widget ------------------------------------------------------------------
+    def _build_left(self, export_stem: str | os.PathLike) -> widgets.VBox:
+        """The source settings, the stage panel, the add menu, export, load and statistics."""
+        self.source_controls = {
+            name: make_control(name, SOURCE_PARAMS[name], self.model.pipeline.source[name])
+            for name in ("batch_size", "shuffle")
+        }
+        for control in self.source_controls.values():
+            control.observe(self._on_source_change)
+        return widgets.VBox(
+            [
+                widgets.HTML("<b>source</b>"),
+                *[c.widget for c in self.source_controls.values()],
+                widgets.HTML("<b>stages</b> (run top to bottom)"),
+                self.panel.box,
+                *self._build_add_menu(),
+                *self._build_files(export_stem),
+                self._build_statistics(),
+            ],
+            layout=widgets.Layout(width="46%", min_width="30em", padding="0 1em 0 0"),
+        )
+
+    def _build_add_menu(self) -> list[widgets.Widget]:
+        self.add_choice = widgets.Dropdown(
+            options=menu_options(), layout=widgets.Layout(width="18em")
+        )
+        self.add_choice.add_class("genlab-add-choice")
+        self.add_help = _html("genlab-add-help")
+        self.add_help.add_class("genlab-help")
+        self.add_choice.observe(lambda _change: self._on_choice(), names="index")
+        self._on_choice()
+        return [
+            widgets.HBox([self.add_choice, button("add", "genlab-add", self._on_add)]),
+            self.add_help,
+        ]
+
+    def _build_files(self, export_stem: str | os.PathLike) -> list[widgets.Widget]:
+        self.export_path = widgets.Text(
+            value=str(export_stem), description="export to", layout=widgets.Layout(width="26em")
+        )
+        self.export_path.add_class("genlab-export-path")
+        self.export_result = _html("genlab-export-result")
+        self.load_path = widgets.Text(
+            placeholder="spec.json", description="load spec", layout=widgets.Layout(width="26em")
+        )
+        self.load_path.add_class("genlab-load-path")
+        export = button(
+            "export",
+            "genlab-export",
+            self._on_export,
+            "write the spec (.json) and a Python file (.py)",
+        )
+        return [
+            widgets.HBox([self.export_path, export]),
+            self.export_result,
+            widgets.HBox([self.load_path, button("load", "genlab-load", self._on_load)]),
+        ]
+
+    def _build_statistics(self) -> widgets.HBox:
+        self.stats_progress = widgets.IntProgress(
+            value=0, min=0, max=1, layout=widgets.Layout(width="10em")
+        )
+        self.stats_progress.add_class("genlab-stats-progress")
+        stats = button(
+            "mean/std from the data",
+            "genlab-stats",
+            self.fill_statistics,
+            "one pass over the dataset fills rescale_images' mean and std",
+        )
+        return widgets.HBox([stats, self.stats_progress])
+
+    def _build_right(self) -> widgets.VBox:
+        """The batch buttons, the views (one tab per class of :data:`VIEWS`) and the costs."""
+        self.view_list: list[LabView] = [view(self) for view in VIEWS]
+        self._stale_views: set[int] = set(range(len(self.view_list)))
+        self.op_view = next(v for v in self.view_list if isinstance(v, OpAloneView))
+        self.op_view.choice.observe(lambda _change: self._on_op_choice(), names="value")
+        self.views = widgets.Tab(children=[view.widget for view in self.view_list])
+        for i, view in enumerate(self.view_list):
+            self.views.set_title(i, view.title)
+        self.views.add_class("genlab-views")
+        # the views' widgets, by the names the lab has always offered
+        self.grid = self.view(GridView).widget
+        self.compare = self.view(PairsView).widget
+        self.draws_image = self.view(DrawsView).widget
+        self.op_choice, self.op_image = self.op_view.choice, self.op_view.image
+        self.class_mix_image = self.view(ClassMixView).widget
+        self.rss_image = self.view(MemoryView).widget
+        self.controls, self.toggles = self.panel.controls, self.panel.toggles
+        self.views.observe(lambda _change: self._render_views(), names="selected_index")
+        self.class_line = _html("genlab-class-line")
+        self.memory_table = _html("genlab-memory")
+        new_draw = button(
+            "new draw",
+            "genlab-new-draw",
+            self.new_draw,
+            "new random augmentations of the same images (raises augment's seed)",
+        )
+        buttons = [button("next batch", "genlab-next-batch", self.next_batch), new_draw]
+        return widgets.VBox(
+            [widgets.HBox([*buttons, self.status]), self.views, self.class_line, self.memory_table],
+            layout=widgets.Layout(width="54%"),
+        )
+
+    # -- the views' widgets, by the names the lab has always offered -------------------------------
+    def view(self, view_class: type[LabView]) -> LabView:
+        """The lab's view of class ``view_class``."""
+        return next(v for v in self.view_list if type(v) is view_class)
+
+    @property
+    def grid_png(self) -> bytes:
+        """The bytes of the grid last drawn."""
+        return self.view(GridView).png
+
+    # -- public actions -------------------------------------------------------------------
+    @property
+    def pipeline(self) -> Pipeline:
+        """A copy of the pipeline exactly as the lab shows it."""
+        return self.model.pipeline.copy()
+
+    def set_params(self, stage: int | str, **params: Any) -> bool:
+        """Change parameters of a stage (by position or name); returns whether it was kept."""
+        return self._act(lambda: self.model.set_params(stage, **params))
+
+    def enable(self, stage: int | str, enabled: bool = True) -> bool:
+        """Switch a stage on or off."""
+        return self._act(lambda: self.model.enable(stage, enabled))
+
+    def move(self, stage: int | str, to: int) -> bool:
+        """Move a stage to position ``to``."""
+        return self._act(lambda: self.model.move(stage, to), structure=True)
+
+    def add_stage(self, name: str, index: int | None = None, **params: Any) -> bool:
+        """Insert a registered stage at ``index``; by default an op goes after the last op
+        (or after ``read_images``), a pipeline stage at the end (:meth:`LabModel.place_for`)."""
+        return self._act(lambda: self.model.add(name, index, **params), structure=True)
+
+    def remove_stage(self, stage: int | str) -> bool:
+        """Remove a stage."""
+        return self._act(lambda: self.model.remove(stage), structure=True)
+
+    def next_batch(self) -> bool:
+        """Show the next source batch."""
+        return self._act(self.model.next_batch)
+
+    def new_draw(self) -> bool:
+        """Draw the random augmentations anew on the same images."""
+        return self._act(self.model.new_draw)
+
+    def show_op(self, stage: int | str) -> None:
+        """Open the "one op alone" view on a stage (by position or name): 16 draws of it alone."""
+        position = self.model.pipeline._position(stage)
+        self.op_choice.value = position
+        self.views.selected_index = self.view_list.index(self.op_view)
+
+    def export(self, stem: str | os.PathLike | None = None) -> ExportResult:
+        """Return the pipeline the grid shows and, given ``stem``, write ``stem.json``/``stem.py``.
+
+        Batch ``batch_index`` of epoch ``epoch`` of the returned pipeline (or of the reloaded
+        files) is exactly the batch in the grid.
+        """
+        return self.model.export(stem)
+
+    def fill_statistics(self, client: Any = False) -> bool:
+        """Fill ``rescale_images``' mean and std with the dataset's per-channel statistics.
+
+        One pass over the whole dataset (:func:`genlab.integrations.dask.channel_stats`) with
+        the progress bar moving; ``client=False`` runs it here, a Dask client or scheduler
+        address runs it on a cluster.
+        """
+
+        def progress(done: int, total: int) -> None:
+            self.stats_progress.max = max(total, 1)
+            self.stats_progress.value = done
+
+        def action() -> None:
+            stats = channel_stats(self.model.pipeline, client=client, progress=progress)
+            self.model.apply(stats.apply_to)
+
+        return self._act(action)
+
+    def load(self, spec_or_path: dict | str | os.PathLike) -> bool:
+        """Load a spec (dict or JSON file) into the lab."""
+        return self._act(lambda: self.model.load(spec_or_path), structure=True)
+
+    # -- building the stage panel -----------------------------------------------------------
+    def _rebuild_stages(self) -> None:
+        self._syncing = True
+        try:
+            self.panel.rebuild(self.model.pipeline)
+            chosen = self.add_choice.value
+            self.add_choice.options = menu_options()
+            if chosen in registry.names():
+                self.add_choice.value = chosen
+            stages = self.model.pipeline.stages
+            shown = self.op_choice.value
+            self.op_choice.options = [
+                (f"{position + 1}. {config.name}", position)
+                for position, config in enumerate(stages)
+            ]
+            if shown is not None and shown < len(stages):
+                self.op_choice.value = shown
+            elif stages:
+                self.op_choice.value = _first_op(stages)
+        finally:
+            self._syncing = False
+
+    def _sync_controls(self) -> None:
+        """Show the model's (last good) values in every control."""
+        self._syncing = True
+        try:
+            self.panel.show(self.model.pipeline)
+            for name, control in self.source_controls.items():
+                control.value = self.model.pipeline.source[name]
+        finally:
+            self._syncing = False
+
+    # -- reacting to the user ---------------------------------------------------------------
+    def _act(self, action: Callable[[], Any], structure: bool = False) -> bool:
+        """Run a model action; show its error (keeping the last good state) or redraw."""
+        try:
+            action()
+        except Exception as error:  # shown in the widget, not as a traceback
+            self.message.value = (
+                f"<div class='genlab-error' style='color:#cf222e'><b>not applied:</b> "
+                f"{html.escape(type(error).__name__)}: {html.escape(str(error))}"
+                f"<br><small>the lab keeps the last good state</small></div>"
+            )
+            if structure:
+                self._rebuild_stages()
+            else:
+                self._sync_controls()
+            return False
+        self.message.value = ""
+        if structure:
+            self._rebuild_stages()
+        self._sync_controls()
+        self._redraw()
+        return True
+
+    def _on_toggle(self, position: int, enabled: bool) -> None:
+        if not self._syncing:
+            self.enable(position, enabled)
+
+    def _on_param_change(self, position: int) -> None:
+        if self._syncing:
+            return
+        self._pending.add(position)
+        self.throttle.trigger()
+
+    def _apply_pending(self) -> None:
+        pending, self._pending = sorted(self._pending), set()
+        names = {position: self.model.pipeline.stages[position].name for position in pending}
+        values = {
+            position: {name: c.value for (p, name), c in self.controls.items() if p == position}
+            for position in pending
+        }
+
+        def edit(pipeline: Pipeline) -> None:
+            for position in pending:
+                if pipeline.stages[position].name != names[position]:
+                    raise RuntimeError("the stages changed while a value was being edited")
+                pipeline.set_params(position, **values[position])
+
+        self._act(lambda: self.model.apply(edit))
+
+    def _on_source_change(self, _control: ParamControl) -> None:
+        if not self._syncing:
+            values = {name: c.value for name, c in self.source_controls.items()}
+            self._act(lambda: self.model.set_source(**values))
+
+    def _on_choice(self) -> None:
+        """A heading chosen moves to its first entry; the chosen entry's help shows below."""
+        index, name = self.add_choice.index, self.add_choice.value
+        if is_heading(name):
+            if index + 1 < len(self.add_choice.options):
+                self.add_choice.index = index + 1  # observed: this method runs again
+            return
+        info = registry.get(name) if name is not None else None
+        self.add_help.value = (
+            "" if info is None else
+            f"<small><code>{html.escape(name)}</code> ({html.escape(info.kind)}): "
+            f"{html.escape(info.help.replace('``', ''))}</small>"
+        )  # fmt: skip
+
+    def _on_add(self) -> None:
+        if not is_heading(self.add_choice.value):
+            self.add_stage(self.add_choice.value)
+
+    def _on_op_choice(self) -> None:
+        if not self._syncing:
+            self._stale_views.add(self.view_list.index(self.op_view))
+            self._render_views()
+
+    def _on_export(self) -> None:
+        try:
+            result = self.export(self.export_path.value)
+        except Exception as error:
+            self.export_result.value = (
+                f"<span style='color:#cf222e'>export failed: {html.escape(type(error).__name__)}: "
+                f"{html.escape(str(error))}</span>"
+            )
+            return
+        self.export_result.value = export_html(result)
+
+    def _on_load(self) -> None:
+        path = self.load_path.value.strip()
+        if not path:
+            self.message.value = (
+                "<span style='color:#cf222e'>type the path of a spec file to load</span>"
+            )
+            return
+        self.load(Path(path))
+
+    # -- drawing ------------------------------------------------------------------------------
+    def header(self) -> str:
+        """Which batch the grid shows: seed, epoch, batch and (when it moved) draw."""
+        model = self.model
+        header = f"seed {model.pipeline.seed}, epoch {model.epoch}, batch {model.batch_index}"
+        augment = next((s for s in model.pipeline.stages if s.name == "augment"), None)
+        draw = model.pipeline.augment_seed or (augment.params["seed"] if augment else 0)
+        return header + (f", draw {draw}" if draw else "")
+
+    def _redraw(self) -> None:
+        """Redraw the grid, the status line, the class line and the memory table."""
+        model = self.model
+        self.view(GridView).render()
+        self.redraws += 1
+        self.status.value = (
+            f"<span class='genlab-status-text'>{html.escape(self.header())} &middot; "
+            f"{len(model.pipeline)} batches per epoch &middot; stages ran in "
+            f"{model.last.seconds * 1000:.0f} ms</span>"
+        )
+        self.class_line.value = class_line_html(model.class_counts())
+        self.memory_table.value = memory_html(self.model)
+        self._stale_views = set(range(1, len(self.view_list)))
+        self._render_views()
+
+    def _render_views(self) -> None:
+        """Render the selected view if it is out of date (the others wait until selected)."""
+        selected = self.views.selected_index or 0
+        if selected not in self._stale_views:
+            return
+        self._stale_views.discard(selected)
+        view = self.view_list[selected]
+        try:
+            view.render()
+        except Exception as error:  # shown in the widget, not as a traceback
+            self.message.value = error_html(f"cannot draw the {view.title} view:", error)
+
+
+def _pipeline_of(
+    pipeline_or_folder: Pipeline | str | os.PathLike | None, batch_size: int, seed: int
+) -> Pipeline:
+    """The pipeline the lab opens: the one given, the post's chain on a folder, or the photos."""
+    if isinstance(pipeline_or_folder, Pipeline):
+        return pipeline_or_folder
+    if pipeline_or_folder is None:
+        return photo_pipeline(batch_size, seed)
+    return Pipeline.from_folder(str(pipeline_or_folder), batch_size=batch_size, seed=seed)
+
+
+def _html(css_class: str) -> widgets.HTML:
+    widget = widgets.HTML()
+    widget.add_class(css_class)
+    return widget
+
+
+def _first_op(stages) -> int:
+    """The position of the first stage that draws per sample (an op), else 0."""
+    return next((i for i, s in enumerate(stages) if registry.get(s.name).streamed), 0)
