@@ -39,13 +39,13 @@ from .spec import load
 from .stages import (
     GeneratorPipeline,
     StageError,
-    augment,
     read_images,
     rescale_images,
     shuffle_samples,
     stage,
     trace,
 )
+from .transforms import augment
 
 __all__ = [
     "__version__",

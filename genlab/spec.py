@@ -42,12 +42,12 @@ __all__ = [
 ]
 
 
-def pipeline_from_spec(spec: dict, *, index=None) -> Pipeline:
+def pipeline_from_spec(spec: dict, *, index=None):
     """Rebuild a :class:`~genlab.pipeline.Pipeline` from a spec, checking everything in it."""
     return Pipeline.from_spec(spec, index=index)
 
 
-def load(path: str | os.PathLike) -> Pipeline:
+def load(path: str | os.PathLike):
     """Read a spec file (JSON) and rebuild the pipeline. Never executes code from the file."""
     with open(path, encoding="utf-8") as f:
         try:

@@ -37,8 +37,8 @@ def _load(name: str):
 def _registered_op_names() -> list[str]:
     """Every registered op and policy, and each op of the legacy ``augment`` stage, as genlab
     itself lists them (not as the gallery does)."""
-    from genlab.ops.augment import AUGMENT_OPS
     from genlab.transforms import op_names
+    from genlab.transforms.classic import AUGMENT_OPS
 
     return op_names() + [f"augment-{op.name}" for op in AUGMENT_OPS]
 

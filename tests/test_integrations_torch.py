@@ -146,3 +146,17 @@ def test_workers_read_a_remote_root_and_retry_transient_failures(tmp_path, monke
         keys = sorted(int(k) for *_, batch_keys in loader for k in batch_keys)
     assert keys == list(range(9))
     assert server.hits["/a/img_001.jpg"] == 2
+
+
+def test_set_epoch_reaches_persistent_workers(pipeline):
+    # persistent workers keep their copy of the dataset from one epoch to the next: 0.2's
+    # set_epoch(1) changed only the main process' copy, and epoch 1 replayed epoch 0
+    loader = make_dataloader(pipeline, num_workers=2, persistent_workers=True, with_keys=True)
+    seen = []
+    for epoch in range(2):
+        loader.dataset.set_epoch(epoch)
+        seen.append([tuple(keys.tolist()) for *_, keys in loader])
+    for epoch, batches in enumerate(seen):
+        expected = [tuple(b.info.keys.tolist()) for b in pipeline.iter_epoch(epoch)]
+        assert sorted(batches) == sorted(expected)
+    assert seen[0] != seen[1]

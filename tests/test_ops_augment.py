@@ -1,4 +1,4 @@
-"""Tests for genlab.ops.augment: each op's pixels, replay, determinism, independence, odds."""
+"""Tests for genlab.transforms.classic (the classic augment): each op's pixels, replay, determinism, independence, odds."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genlab.ops.augment import (
+from genlab.transforms.classic import (
     AUGMENT_DEFAULTS,
     AUGMENT_OPS,
     apply_all,

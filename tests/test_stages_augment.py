@@ -7,7 +7,7 @@ import pytest
 
 import genlab
 from genlab import Batch, BatchInfo, GeneratorPipeline
-from genlab.ops.augment import apply_all
+from genlab.transforms.classic import apply_all
 
 
 def image_batch(n=6, seed=0, epoch=0):

@@ -495,3 +495,22 @@ def test_every_op_declares_help_kind_and_a_torchvision_equivalent_where_one_exis
         "torchvision": "RandomAffine",
         "albumentations": "Affine",
     }
+
+
+@pytest.mark.parametrize(
+    "image_hw, crop_hw",
+    [
+        ((5, 6), (8, 13)),
+        ((9, 9), (16, 12)),
+        ((4, 20), (11, 7)),
+        ((10, 10), (7, 4)),
+        ((6, 6), (7, 7)),
+    ],
+)
+def test_center_crop_pads_where_torchvision_pads(image_hw, crop_hw):
+    # smaller by an odd amount (3, 7, ...): torchvision pads d // 2 top/left, the extra pixel
+    # bottom/right; 0.2 rounded -1.5 to -2 and put it top/left
+    F = torchvision_functional()
+    img = photo(*image_hw)
+    out, _ = apply_record("center_crop", img, size=crop_hw[::-1], fill=(0, 0, 0))
+    np.testing.assert_array_equal(as_array(F.center_crop(as_tensor(img), list(crop_hw))), out)

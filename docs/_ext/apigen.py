@@ -2,7 +2,7 @@
 
 One page for ``genlab`` (every name of ``genlab.__all__``, at its public path), one per public
 subpackage (``genlab.lab``, ``genlab.integrations.*``), and one page of modules for everything
-else a docstring may point to (``genlab.ops.augment.apply_all``, ...). An object is described
+else a docstring may point to (``genlab.transforms.replay``, ...). An object is described
 once, at its first public path; a cross-reference to another path of the same object (the
 module it is defined in) is resolved to that description by :func:`resolve_alias`.
 """

@@ -124,15 +124,11 @@ def _op_entry(op: Any) -> Entry:
 
 def _legacy_entries() -> list[Entry]:
     """The ops of the one-stage ``augment`` (genlab 0.1), each with its own parameters."""
-    from genlab.ops.augment import AUGMENT_OPS, AUGMENT_PARAMS
+    from genlab.transforms.classic import AUGMENT_OPS, AUGMENT_PARAMS
 
     entries = []
     for op in AUGMENT_OPS:
         params = {name: AUGMENT_PARAMS[name] for name in op.params}
-
-        def draw(rng, values, shape, op=op):
-            return op.draw(rng.random(op.n_uniforms), values, shape)
-
         entries.append(
             Entry(
                 name=f"augment-{op.name}",
@@ -140,7 +136,7 @@ def _legacy_entries() -> list[Entry]:
                 help=AUGMENT_PARAMS[op.params[0]].help.removeprefix("probability of ").capitalize()
                 + f', one of the ops of the `augment` stage (record `{{"op": "{op.name}", ...}}`).',
                 params=params,
-                draw=draw,
+                draw=op.draw,
                 apply=op.apply,
                 usage="augment({keywords})",
             )

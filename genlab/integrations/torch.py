@@ -103,15 +103,26 @@ class TorchIterableDataset(IterableDataset):
         self.with_keys = with_keys
         self.rank, self.world_size = rank, world_size
         self.even = even
-        self.epoch = pipeline.epoch
+        # the epoch lives in shared memory, so that DataLoader workers that outlive an epoch
+        # (persistent_workers=True) see set_epoch too: forked workers share the page, spawned
+        # ones get the tensor through torch's pickler, which shares its storage
+        self._epoch = torch.full((1,), pipeline.epoch, dtype=torch.int64).share_memory_()
+
+    @property
+    def epoch(self) -> int:
+        """The epoch the next iteration runs."""
+        return int(self._epoch[0])
 
     def set_epoch(self, epoch: int) -> None:
-        """Choose the epoch the next iteration runs (call it before each epoch, as with
-        ``DistributedSampler``: DataLoader workers get a fresh copy of the dataset every epoch,
-        so only the copy in the main process can carry the count)."""
+        """Choose the epoch the next iteration runs; call it before each epoch, as with
+        ``DistributedSampler``.
+
+        The count is kept in shared memory: DataLoader workers read it when an epoch starts,
+        whether they are new every epoch or persistent (``persistent_workers=True``).
+        """
         if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
             raise ValueError(f"set_epoch: epoch must be an int >= 0, got {epoch!r}")
-        self.epoch = epoch
+        self._epoch[0] = epoch
 
     def _rank(self) -> tuple[int, int]:
         if self.world_size is not None:

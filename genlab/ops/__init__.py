@@ -1,20 +1,12 @@
-"""Pure image operations: decoding files into arrays and augmenting arrays.
+"""Pure image operations: decoding files into arrays and the kernels that augment arrays.
 
-No stage machinery and no hidden randomness here: the stages in :mod:`genlab.stages` call
-these functions, and augmentation draws its random values apart from applying them.
+Pure functions only: no stage machinery, no declared parameters and no randomness here (a
+kernel that adds noise takes the seed it was given). The stages in :mod:`genlab.stages` and
+the ops in :mod:`genlab.transforms` call them; the ops draw their random values apart.
 """
 
 from __future__ import annotations
 
-from genlab.ops.augment import (
-    AUGMENT_DEFAULTS,
-    AUGMENT_OPS,
-    AugmentOp,
-    apply_all,
-    augment_image,
-    check_augment_params,
-    draw_all,
-)
 from genlab.ops.decode import (
     DEFAULT_MAX_PIXELS,
     ImageReadError,
@@ -27,19 +19,12 @@ from genlab.ops.decode import (
 )
 
 __all__ = [
-    "AUGMENT_DEFAULTS",
-    "AUGMENT_OPS",
     "DEFAULT_MAX_PIXELS",
-    "AugmentOp",
     "ImageReadError",
-    "apply_all",
-    "augment_image",
-    "check_augment_params",
     "check_decode_params",
     "crop_in_source",
     "decode_crop",
     "decode_image",
-    "draw_all",
     "image_size",
     "verify_image",
 ]

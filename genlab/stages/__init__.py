@@ -1,6 +1,5 @@
 """genlab's stages. Importing this package registers the built-ins."""
 
-from .augment import augment
 from .protocol import GeneratorPipeline, StageError, stage
 from .read import read_images
 from .rescale import rescale_images
@@ -12,7 +11,6 @@ __all__ = [
     "StageError",
     "stage",
     "read_images",
-    "augment",
     "rescale_images",
     "shuffle_samples",
     "trace",

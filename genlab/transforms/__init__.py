@@ -19,6 +19,18 @@ Names and parameter meanings follow torchvision.transforms.v2 (in snake_case).
 from __future__ import annotations
 
 from . import colour, geometry, groups, mixing, noise, policies  # noqa: F401  (registers the ops)
-from .op import KINDS, BatchOp, Op, get_op, op_names, register_op, replay, stream_name
+from .classic import augment
+from .op import KINDS, BatchOp, Op, get_op, op_names, register_op, stream_name
+from .replay import replay
 
-__all__ = ["KINDS", "Op", "BatchOp", "get_op", "op_names", "register_op", "replay", "stream_name"]
+__all__ = [
+    "KINDS",
+    "Op",
+    "BatchOp",
+    "augment",
+    "get_op",
+    "op_names",
+    "register_op",
+    "replay",
+    "stream_name",
+]

@@ -136,10 +136,21 @@ random_resized_crop = register_op(Op(
 ))  # fmt: skip
 
 
+def _centred(length: int, out: int) -> int:
+    """Where an ``out``-long window centred on ``length`` pixels starts, as torchvision's CenterCrop.
+
+    Cropping, the start is ``round((length - out) / 2)``; padding (``out > length`` by ``d``),
+    ``d // 2`` pixels go before and the extra one after, so the start is ``-(d // 2)``.
+
+    >>> _centred(10, 4), _centred(4, 7), _centred(4, 11)
+    (3, -1, -3)
+    """
+    return int(round((length - out) / 2.0)) if out <= length else -((out - length) // 2)
+
+
 def _draw_center_crop(rng, params, size):
     out_h, out_w = _size_hw(params)
-    # torchvision pads a too-small image symmetrically, then takes the centre
-    return {"top": int(round((size[0] - out_h) / 2.0)), "left": int(round((size[1] - out_w) / 2.0)),
+    return {"top": _centred(size[0], out_h), "left": _centred(size[1], out_w),
             "size": [out_h, out_w], "fill": list(params["fill"])}  # fmt: skip
 
 

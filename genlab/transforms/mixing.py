@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from ..params import Float
-from .op import BatchOp, get_op, probability, register_op, replay
+from .op import BatchOp, get_op, probability, register_op
+from .replay import replay
 
 __all__ = ["mixup", "cutmix", "replay_batch"]
 
@@ -214,5 +215,5 @@ def _split_at_mixing(records: Sequence[Mapping]) -> tuple[list[list[Mapping]], l
 def _registered(name: Any):
     try:
         return get_op(name) if isinstance(name, str) else None
-    except ValueError:  # a legacy ``augment`` record
+    except ValueError:  # a record of a classic ``augment`` member
         return None

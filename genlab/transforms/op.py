@@ -33,7 +33,6 @@ import numpy as np
 
 from .. import registry
 from ..batch import Batch
-from ..ops.augment import apply_all
 from ..params import Choice, Float, Floats, Param, validate_params
 from ..seeding import sample_generators, sample_rngs
 from ..stages.protocol import two_yield_stage
@@ -45,7 +44,6 @@ __all__ = [
     "register_op",
     "get_op",
     "op_names",
-    "replay",
     "stream_name",
     "probability",
     "fill_param",
@@ -280,21 +278,3 @@ def op_names(kind: str | None = None) -> list[str]:
         for name, info in registry.entries(kind).items()
         if isinstance(info.factory, (Op, BatchOp))
     )
-
-
-def replay(image: np.ndarray, records: Sequence[Mapping]) -> np.ndarray:
-    """Apply per-sample records (as stored in ``batch.info.applied``) to one image, in order.
-
-    Records of the legacy ``augment`` stage replay too. Batch-mixing records need the whole
-    batch: see ``genlab.transforms.mixing.replay_batch``.
-    """
-    if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3):
-        raise ValueError(f"image must be a uint8 H x W x 3 array, got {image!r:.80}")
-    out = image
-    for record in records:
-        name = record.get("op")
-        op = _op_or_none(name)
-        if isinstance(op, BatchOp):
-            raise ValueError(f"record {dict(record)!r} mixes samples; replay it with replay_batch")
-        out = op.apply(out, record) if op is not None else apply_all(out, [record])
-    return np.ascontiguousarray(out)
