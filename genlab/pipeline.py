@@ -353,18 +353,39 @@ class Pipeline:
             return next(run)
 
     def iter_epoch(self, epoch: int) -> Iterator[Batch]:
-        """The batches of ``epoch`` (the same every time for the same seed)."""
-        report = RunReport(ignored=list(self.index.ignored))
-        self.report = report
+        """The batches of ``epoch`` (the same every time for the same seed).
+
+        With workers, they start on this call, not on the first ``next()``: the first batches
+        are made while the caller still builds its model. An error in starting them (a missing
+        folder, ...) is raised by the first ``next()``, as without workers.
+        """
+        if self.num_workers == 0:
+            return self._deliver(epoch, None, None)
         started = time.perf_counter()
-        if self.num_workers > 0:
-            batches = iter_parallel(self, epoch)
-        else:
+        try:
+            report = self._new_report()
+            batches = iter_parallel(self, epoch)  # workers start, prefetch begins
+        except Exception as e:
+            return _raise_on_next(e)
+        return self._deliver(epoch, (report, batches), started)
+
+    def _new_report(self) -> RunReport:
+        self.report = RunReport(ignored=list(self.index.ignored))
+        return self.report
+
+    def _deliver(self, epoch: int, running, started: float | None) -> Iterator[Batch]:
+        if running is None:  # no workers: everything starts at the first next()
+            started = time.perf_counter()
+            report = self._new_report()
             batches = GeneratorPipeline(self.source_batches(epoch), *self.build_stages())
+        else:
+            report, batches = running
         try:
             for batch in batches:
                 report.add_batch(batch, self._kind.describe_skip, self.index)
                 report.seconds = time.perf_counter() - started
+                if report.first_batch_seconds is None:
+                    report.first_batch_seconds = report.seconds
                 yield batch
         finally:
             close = getattr(batches, "close", None)
@@ -497,3 +518,9 @@ def _rebuild(spec: dict, index: Any, epoch: int) -> Pipeline:
     pipeline = Pipeline.from_spec(spec, index=index)
     pipeline.epoch = epoch
     return pipeline
+
+
+def _raise_on_next(error: Exception) -> Iterator[Batch]:
+    """An iterator whose first ``next()`` raises ``error`` (where a lazy start raises it)."""
+    raise error
+    yield  # a generator: nothing runs until next()

@@ -13,6 +13,8 @@ class RunReport:
 
     ``skipped`` lists ``(path, reason)`` for every file a stage dropped; ``ignored`` lists
     files the source did not take (not an image by extension, outside any class folder).
+    ``seconds`` runs from the start of the epoch to the last batch delivered, and
+    ``first_batch_seconds`` to the first (listing, worker start-up and the first batch's stages).
     """
 
     batches: int = 0
@@ -20,6 +22,7 @@ class RunReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    first_batch_seconds: float | None = None
 
     @property
     def n_skipped(self) -> int:
@@ -50,6 +53,8 @@ class RunReport:
         self.skipped.extend(other.skipped)
         self.ignored.extend(other.ignored)
         self.seconds += other.seconds
+        if self.first_batch_seconds is None:
+            self.first_batch_seconds = other.first_batch_seconds
 
     def summary(self) -> str:
         """One line a person can read: 'read 300 images in 10 batches, skipped 2, ...'."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -105,3 +106,11 @@ def test_run_help_says_workers_are_threads_or_processes(capsys):
         and "threads of this process or forked processes" in text
     )
     assert "worker processes" not in text
+
+
+def test_run_prints_the_time_to_the_first_batch_beside_the_throughput(digits_root, capsys):
+    assert main(["run", str(digits_root), "--batch-size", "20", "--workers", "2"]) == 0
+    text = capsys.readouterr().out
+    line = next(line for line in text.splitlines() if "throughput" in line)
+    first = float(re.search(r"first batch after ([0-9.]+) s", line).group(1))
+    assert 0 < first < 600 and re.search(r"throughput \d+ img/s", line)

@@ -132,6 +132,7 @@ class ParallelIterator:
                 proc.start()
                 self._pids.append(proc.pid)
                 sender.close()  # the worker holds the only writing end: EOF when it dies
+            self._dispatch()  # the workers start now, before the first next()
         except BaseException:
             self.close()
             raise

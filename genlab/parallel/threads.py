@@ -70,6 +70,11 @@ class ThreadIterator:
         self._pending: deque[Future] = deque()
         self._pool = ThreadPoolExecutor(n, thread_name_prefix="genlab-worker")
         self._closed = False
+        try:
+            self._fill()  # the workers start now, before the first next()
+        except BaseException:
+            self.close()
+            raise
 
     def __iter__(self) -> ThreadIterator:
         return self

@@ -7,7 +7,6 @@ not dropped silently: it is listed in :attr:`DatasetIndex.ignored` with the reas
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import storage
+from .labels import MultiLabels, multi_hot, one_hot
 
 __all__ = [
     "IMAGE_EXTENSIONS", "DatasetIndex", "discover_images", "index_folder", "multi_hot", "one_hot",
@@ -50,52 +50,20 @@ def discover_images(
             yield storage.join(root, rel), cls
 
 
-def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
-    """One-hot rows for class indices, with scikit-learn's LabelBinarizer.
-
-    Two classes still give two columns (LabelBinarizer alone would give one).
-
-    >>> one_hot(np.array([0, 1, 1]), 2).tolist()
-    [[1, 0], [0, 1], [0, 1]]
-    """
-    from sklearn.preprocessing import LabelBinarizer
-
-    binarizer = LabelBinarizer().fit(np.arange(max(n_classes, 2)))
-    y = binarizer.transform(labels)
-    if n_classes <= 2:
-        y = np.hstack([1 - y, y])[:, :n_classes] if n_classes == 2 else np.ones((len(labels), 1))
-    return y.astype(np.int64)
-
-
-def multi_hot(label_sets: Sequence[Sequence[str]], class_names: Sequence[str]) -> np.ndarray:
-    """Multi-hot rows (one column per class) with scikit-learn's MultiLabelBinarizer.
-
-    >>> multi_hot([["cat"], ["cat", "dog"], []], ["cat", "dog"]).tolist()
-    [[1, 0], [1, 1], [0, 0]]
-    """
-    import warnings
-
-    from sklearn.preprocessing import MultiLabelBinarizer
-
-    binarizer = MultiLabelBinarizer(classes=list(class_names))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # an unknown label is a caller bug, not a warning
-        y = binarizer.fit_transform([list(s) for s in label_sets])
-    return np.asarray(y, dtype=np.int64).reshape(len(label_sets), len(class_names))
-
-
 @dataclass(frozen=True)
 class DatasetIndex:
     """The listing of a dataset, made once: every sample's path and class, in sorted order.
 
     A sample's *key* is its position here; it names the sample across epochs and workers.
-    ``labels`` holds one class index per sample, or (multi-label) one multi-hot row per sample.
+    ``labels`` holds one class index per sample, or (multi-label) a
+    :class:`~genlab.sources.labels.MultiLabels` of each sample's class indices, whose
+    ``labels[keys]`` are multi-hot rows; rows are made per batch (:meth:`one_hot`).
     ``rows`` says, for a table, which table row each sample came from.
     """
 
     root: str
     paths: tuple[str, ...]
-    labels: np.ndarray
+    labels: np.ndarray | MultiLabels
     class_names: tuple[str, ...]
     ignored: tuple[tuple[str, str], ...] = field(default=())
     rows: np.ndarray | None = None
@@ -108,21 +76,16 @@ class DatasetIndex:
     def __len__(self) -> int:
         return len(self.paths)
 
-    @functools.cached_property
-    def label_codes(self) -> np.ndarray:
-        """Row ``i`` is the one-hot code of class ``i`` (LabelBinarizer, made once)."""
-        return one_hot(np.arange(len(self.class_names)), len(self.class_names))
-
     def one_hot(self, keys: np.ndarray) -> np.ndarray:
-        """The one-hot (multi-label: multi-hot) labels of the samples ``keys``."""
+        """The one-hot (multi-label: multi-hot) int64 rows of the samples ``keys``."""
         if self.multi_label:
             return self.labels[keys]
-        return self.label_codes[self.labels[keys]]
+        return one_hot(self.labels[keys], len(self.class_names))
 
     def class_counts(self) -> dict[str, int]:
         """Samples per class, by class name (multi-label: samples carrying each label)."""
         if self.multi_label:
-            return dict(zip(self.class_names, self.labels.sum(axis=0).tolist()))
+            return dict(zip(self.class_names, self.labels.counts().tolist()))
         counts = np.bincount(self.labels, minlength=len(self.class_names))
         return dict(zip(self.class_names, counts.tolist()))
 

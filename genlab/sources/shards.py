@@ -20,6 +20,7 @@ else from one scanning pass over the shards (made once, when first needed).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -31,7 +32,8 @@ import numpy as np
 from ..batch import Batch, BatchInfo
 from ..seeding import epoch_rng, stream_id
 from . import storage
-from .discover import IMAGE_EXTENSIONS, multi_hot, one_hot
+from .discover import IMAGE_EXTENSIONS
+from .labels import class_positions, multi_hot_codes, one_hot
 from .tar_stream import Skip, iter_samples
 
 __all__ = ["ShardIndex", "expand_shards", "index_shards", "shard_batches", "MANIFEST_NAME"]
@@ -157,30 +159,37 @@ class ShardIndex:
             self.counts = scan_shards(self.urls, policy, self.label_separator)[0]
         return self.counts
 
-    @property
-    def label_codes(self) -> np.ndarray:
-        """The one-hot row of each class, in the order of ``class_names``."""
-        return one_hot(np.arange(len(self.class_names)), len(self.class_names))
+    @functools.cached_property
+    def positions(self) -> dict[str, int]:
+        """``{class name: column}``, made once."""
+        return class_positions(self.class_names)
 
-    def encode(self, value: object) -> np.ndarray:
-        """The one-hot (multi-label: multi-hot) row of a label value; ValueError if unknown."""
-        names = []
+    def encode(self, value: object) -> int | tuple[int, ...]:
+        """The class code of a label value (multi-label: a tuple of codes); ValueError if unknown.
+
+        :meth:`label_rows` makes a batch's one-hot (multi-hot) rows from these codes.
+        """
+        codes = []
         for item in _label_names(value, self.label_separator) if self.multi_label else [value]:
             if isinstance(item, int) and not isinstance(item, bool):
                 if not 0 <= item < len(self.class_names):
                     raise ValueError(
                         f"class index {item} out of range for {len(self.class_names)} classes"
                     )
-                names.append(self.class_names[item])
-            elif str(item) in self.class_names:
-                names.append(str(item))
+                codes.append(item)
+            elif str(item) in self.positions:
+                codes.append(self.positions[str(item)])
             else:
                 raise ValueError(
                     f"label {item!r} is not one of the class names {list(self.class_names)[:10]}"
                 )
+        return tuple(codes) if self.multi_label else codes[0]
+
+    def label_rows(self, codes: Sequence[int | tuple[int, ...]]) -> np.ndarray:
+        """The one-hot (multi-label: multi-hot) int64 rows of samples' codes from :meth:`encode`."""
         if self.multi_label:
-            return multi_hot([names], self.class_names)[0]
-        return self.label_codes[self.class_names.index(names[0])]
+            return multi_hot_codes(codes, len(self.class_names))
+        return one_hot(np.asarray(codes, dtype=np.int64), len(self.class_names))
 
     def class_counts(self) -> dict[str, int]:
         """Not known without reading every label: an empty dict (see the preview batch instead)."""
@@ -289,7 +298,7 @@ def split_samples(
 
 
 def _stream(index: ShardIndex, order: list[int], policy, on_error: str) -> Iterator[tuple | Skip]:
-    """``(key, name, image bytes, label row)`` per usable sample, and Skip records, in shard order."""
+    """``(key, name, image bytes, label code)`` per usable sample, and Skip records, in shard order."""
     for position in order:
         url = index.urls[position]
         for item in iter_samples(url, policy):
@@ -364,11 +373,7 @@ def shard_batches(
             seed, epoch, number, np.array([s[0] for s in group], np.int64), tuple(s[1] for s in group),
             class_names=index.class_names, extra=dict(extra),
         )  # fmt: skip
-        y = (
-            np.stack([s[3] for s in group])
-            if group
-            else np.zeros((0, len(index.class_names)), np.int64)
-        )
+        y = index.label_rows([s[3] for s in group])
         return Batch([s[2] for s in group], y, info)
 
     for item in items:

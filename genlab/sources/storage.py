@@ -21,9 +21,11 @@ def is_url(path: str | os.PathLike) -> bool:
 
 def is_remote(path: str | os.PathLike) -> bool:
     """True for network protocols (http, s3, ...): reads there are retried and time-bounded."""
-    from . import remote  # fsspec takes ~0.4 s to import: only when a URL is read
+    if not is_url(path):
+        return False
+    from . import remote  # fsspec: imported only for URLs, not on a local pipeline's path
 
-    return is_url(path) and remote.is_remote(str(path))
+    return remote.is_remote(str(path))
 
 
 def _fs(url: str):

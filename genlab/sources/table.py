@@ -3,8 +3,8 @@ pandas DataFrame, or a dict of columns, the form Kaggle datasets and Keras'
 ``flow_from_dataframe`` use.
 
 Labels are class names, integers, or, for multi-label data, lists of names or a
-``label_separator``-joined string (``"cat|outdoor"``), turned into multi-hot rows by scikit-learn's
-``MultiLabelBinarizer``. A sample's key is its position in the listing; ``DatasetIndex.rows`` says
+``label_separator``-joined string (``"cat|outdoor"``), kept as class codes and turned into multi-hot
+rows per batch (those of scikit-learn's ``MultiLabelBinarizer``, :mod:`genlab.sources.labels`). A sample's key is its position in the listing; ``DatasetIndex.rows`` says
 which table row (0-based, header not counted) it came from, and a row without a path or label is
 listed in ``ignored`` by row number, never dropped silently.
 
@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from . import storage
-from .discover import DatasetIndex, multi_hot
+from .discover import DatasetIndex
+from .labels import MultiLabels, class_positions
 
 __all__ = ["index_table", "table_columns"]
 
@@ -203,23 +204,28 @@ def index_table(
         raise ValueError(f"table {where!r} has no row with a path and a label")
     if multi:
         names = _class_names([name for s in labels for name in s], class_names)
-        unknown = sorted({n for s in labels for n in s} - set(names))
+        positions = class_positions(names)
+        unknown = sorted({n for s in labels for n in s} - positions.keys())
         if unknown:
             raise ValueError(
                 f"table {where!r}: label {unknown[0]!r} is not in class_names {list(names)}"
             )
-        y = multi_hot(labels, names)
+        y = MultiLabels.from_code_sets([[positions[n] for n in s] for s in labels], len(names))
     else:
         names = _class_names(labels, class_names)
+        positions = class_positions(names)
         y = np.array(
-            [_class_position(v, names, class_names is not None, where) for v in labels], np.int64
+            [_class_position(v, names, positions, class_names is not None, where) for v in labels],
+            np.int64,
         )
     return DatasetIndex(
         root or where, tuple(paths), y, names, tuple(ignored), np.asarray(rows, dtype=np.int64)
     )
 
 
-def _class_position(label: int | str, names: tuple[str, ...], given: bool, where: str) -> int:
+def _class_position(
+    label: int | str, names: tuple[str, ...], positions: dict[str, int], given: bool, where: str
+) -> int:
     if given and isinstance(label, int):
         if not 0 <= label < len(names):
             raise ValueError(
@@ -227,8 +233,8 @@ def _class_position(label: int | str, names: tuple[str, ...], given: bool, where
             )
         return label
     try:
-        return names.index(str(label))
-    except ValueError:
+        return positions[str(label)]
+    except KeyError:
         raise ValueError(
             f"table {where!r}: label {label!r} is not in class_names {list(names)}"
         ) from None
