@@ -19,6 +19,7 @@ from genlab.params import Param, control_kind
 
 __all__ = [
     "ParamControl",
+    "changed_params",
     "control_options",
     "format_members",
     "members_html",
@@ -116,7 +117,8 @@ def parse_sequence(text: str) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _changed(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+def changed_params(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of stage ``name`` whose values differ from its defaults."""
     from genlab import registry
 
     try:
@@ -139,11 +141,11 @@ def format_members(members: Sequence[Any]) -> str:
     lines = []
     for member in members:
         if isinstance(member, Mapping):
-            name, params = member["name"], _changed(member["name"], member.get("params", {}))
+            name, params = member["name"], changed_params(member["name"], member.get("params", {}))
         elif isinstance(member, str):
             name, params = member, {}
         else:
-            name, params = member[0], _changed(member[0], member[1])
+            name, params = member[0], changed_params(member[0], member[1])
         lines.append(json.dumps([name, params] if params else name))
     return "[\n" + ",\n".join(f"  {line}" for line in lines) + "\n]" if lines else "[]"
 
@@ -175,7 +177,7 @@ def members_html(members: Sequence[Mapping[str, Any]]) -> str:
     items = []
     for member in members:
         name = member["name"]
-        changed = ", ".join(f"{k}={v!r}" for k, v in _changed(name, member["params"]).items())
+        changed = ", ".join(f"{k}={v!r}" for k, v in changed_params(name, member["params"]).items())
         help_line = registry.get(name).help if name in registry.names() else ""
         items.append(
             f"<li><code>{html.escape(name)}</code>"
