@@ -372,3 +372,81 @@ def test_the_default_lab_shows_photos(tmp_path, monkeypatch):
     assert lab.model.pipeline.class_names == ("china", "flower")
     assert lab.model.last.batch.x.shape == (4, 224, 224, 3)
     assert bytes(lab.grid.value).startswith(PNG_MAGIC)
+
+
+def test_stages_fold_to_one_line_and_the_added_op_opens(op_lab):
+    assert all(body.layout.display == "none" for body in op_lab.panel.bodies)  # all folded
+    assert "target_size=(32, 32)" in op_lab.panel.summaries[0].value
+    assert "defaults" in op_lab.panel.summaries[1].value
+    assert op_lab.toggles[1].description == "2. hflip"
+    assert op_lab.add_stage("gaussian_blur")
+    position = [s.name for s in op_lab.model.pipeline.stages].index("gaussian_blur")
+    assert op_lab.panel.new == position
+    assert "genlab-stage-new" in op_lab.panel.boxes[position]._dom_classes
+    shown = [i for i, body in enumerate(op_lab.panel.bodies) if body.layout.display != "none"]
+    assert shown == [position]
+    op_lab.controls[(position, "p")].widget.value = 0.7
+    assert "p=0.7" in op_lab.panel.summaries[position].value  # the summary follows the values
+    _by_class(op_lab.panel.boxes[1], "genlab-fold")[0].click()
+    assert op_lab.panel.bodies[1].layout.display == ""
+    read = _by_class(op_lab.panel.boxes[0], "genlab-advanced")
+    assert len(read) == 1 and "advanced settings" in read[0].get_title(0)
+    advanced = {c._dom_classes[0] for c in read[0].children[0].children}
+    assert "genlab-param-draft" in advanced and "genlab-param-target_size" not in advanced
+
+
+def _pixels(image):
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(bytes(image.value))))
+
+
+def test_compare_view_pins_a_and_shows_both_grids(op_lab, tmp_path):
+    _by_class(op_lab, "genlab-pin-top")[0].click()
+    view = op_lab.view_list[op_lab.views.selected_index]
+    assert view.title == "compare A/B" and "the same settings" in view.diff.value
+    assert _pixels(view.image_a)[20:].tolist() == _pixels(view.image_b)[20:].tolist()
+    op_lab.controls[(1, "p")].widget.value = 1.0  # hflip always: B differs
+    assert "hflip.p 0.5 → 1" in view.diff.value
+    assert (
+        bytes(view.image_a.value).startswith(PNG_MAGIC) and view.image_a.value != view.image_b.value
+    )
+    result = op_lab.export_compared("B")
+    assert result.spec_path == tmp_path / "exported-B.json" and result.spec_path.exists()
+    assert "exported-B.json" in view.result.value
+    view.mode.value = "one image, many draws"
+    assert view.image_a.value != view.image_b.value
+    _by_class(op_lab, "genlab-drop")[0].click()
+    assert "pin the current settings" in view.diff.value
+
+
+def test_zoom_shows_one_sample_large_with_its_record(op_lab):
+    assert op_lab.add_stage("random_resized_crop", size=(24, 24))
+    op_lab.zoom(3)
+    view = op_lab.view_list[op_lab.views.selected_index]
+    assert view.title == "zoom" and view.sample.value == 3
+    assert bytes(view.image.value).startswith(PNG_MAGIC)
+    assert bytes(view.original.value).startswith(PNG_MAGIC)
+    assert "random_resized_crop: top" in view.record.value and "label:" in view.labels.value
+    tiles = _by_class(op_lab, "genlab-tile")
+    assert len(tiles) == 8  # one button over each tile of the grid
+    tiles[5].click()
+    assert view.sample.value == 5
+
+
+def test_load_restores_the_exported_grid_and_says_so(op_lab, digits_root, tmp_path):
+    op_lab.next_batch()
+    op_lab.new_draw()
+    grid = bytes(op_lab.grid.value)
+    op_lab.export()
+    _by_class(op_lab, "genlab-export")[0].click()
+    other = make_lab(digits_root, tmp_path, ["read_images", "rescale_images"])
+    other.files.folder = tmp_path
+    other.files.refresh()
+    assert "exported.json" in other.files.load_choice.options
+    other.files.load_choice.value = "exported.json"
+    _by_class(other, "genlab-load")[0].click()
+    assert bytes(other.grid.value) == grid
+    assert "batch 1 of epoch 0, draw 1" in other.files.load_result.value
