@@ -14,6 +14,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from genlab.foreign.declare import choice_labels
 from genlab.lab.generator_model import parse_value
 from genlab.params import Param, control_kind
 
@@ -195,6 +196,9 @@ class ParamControl:
         self.param = param
         self.kind = control_kind(param)
         class_name, options = control_options(param)
+        labels = choice_labels(name, param.choices) if class_name == "Dropdown" else None
+        if labels:  # OpenCV constants by name (INTER_LINEAR), the value kept an integer
+            options = {"options": list(zip(labels, param.choices))}
         description = name.replace("_", " ")
         style = {"description_width": "10em"}
         layout = widgets.Layout(width="28em")
