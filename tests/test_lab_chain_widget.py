@@ -100,3 +100,42 @@ def test_close_shows_what_finally_blocks_printed_and_describe_is_text():
     assert "stage 0 noisy: closed" in text and "close(): every stage closed" in text
     with pytest.raises(ValueError, match="direction must be 'horizontal' or 'vertical'"):
         ChainStepper(GeneratorPipeline(pairs(1), noisy()), direction="diagonal")
+
+
+def test_a_failing_genlab_stage_is_shown_at_the_users_line_not_genlabs_wrapper():
+    import genlab
+
+    @genlab.stage
+    def wants_small_batches(batch):
+        if batch.size > 1:
+            raise ValueError(f"batch of {batch.size} is too big")  # the user's line
+        return batch
+
+    try:
+        pipeline = genlab.Pipeline.from_folder(
+            genlab.ensure_sample_data("digits"),
+            batch_size=2,
+            stages=["read_images", "wants_small_batches"],
+        )
+        stepper = ChainStepper(pipeline)
+        stepper.run()
+    finally:
+        genlab.registry.unregister("wants_small_batches")
+    failure = stepper.session.failure
+    assert failure.line_text.strip().startswith('raise ValueError(f"batch of {batch.size}')
+    assert "test_lab_chain_widget.py" in failure.user_traceback
+    assert "genlab/stages" not in failure.user_traceback  # genlab's own frames left out
+    value = stepper.diagram.value
+    assert "genlab-chain-user-traceback" in value and "in your code" in value
+
+
+def test_the_layout_holds_still_with_a_legend_and_a_bounded_log():
+    stepper = ChainStepper(lambda: GeneratorPipeline(pairs(30), invert(), to_float()))
+    assert "genlab-chain-legend" in stepper.diagram.value
+    assert all(state in stepper.diagram.value for state in ("created", "suspended at emit"))
+    assert "row nowrap" in stepper.diagram.value  # one row that does not wrap
+    assert "flex:0 0 15em" in stepper.diagram.value  # boxes of a fixed width
+    stepper.run()
+    shown = re.findall(r"<li value='(\d+)'>", stepper.history_view.value.split("</details>")[-1])
+    assert len(shown) == 6 and int(shown[-1]) == len(stepper.session.history)
+    assert f"{len(stepper.session.history) - 6} earlier actions" in stepper.history_view.value

@@ -81,20 +81,29 @@ def test_toggle_changes_grid_and_memory_numbers(lab):
     assert bytes(lab.grid.value) == grid_before  # same source batch, same draws
 
 
-def test_bad_value_shows_a_message_and_keeps_the_last_good_state(lab):
+def test_bad_value_shows_its_error_at_the_stage_keeping_the_users_text(lab):
     good = lab.model.pipeline.to_spec()
     lab.controls[(2, "mean")].widget.value = "1, 2"
-    assert "not applied" in lab.message.value and "mean" in lab.message.value
-    assert lab.controls[(2, "mean")].widget.value == "0, 0, 0"  # control shows the kept value again
+    error = lab.panel.errors[2].value
+    assert "not applied" in error and "mean" in error and lab.message.value == ""
+    assert lab.controls[(2, "mean")].widget.value == "1, 2"  # kept to be corrected
+    assert lab.model.pipeline.stages[2].params["mean"] == (0.0, 0.0, 0.0)  # last good state
     lab.controls[(0, "target_size")]._parts[0].value = 0
-    assert "target_size" in lab.message.value
-    assert lab.controls[(0, "target_size")].value == (32, 32)
-    assert lab.move(1, 3) is False  # augment after rescale breaks at run time
+    assert "target_size" in lab.panel.errors[0].value
+    assert lab.controls[(0, "target_size")].value == (0, 32)
+    assert lab.controls[(2, "mean")].widget.value == "1, 2"  # still there after another error
+    assert lab.move(1, 3) is False  # augment after rescale breaks at run time: no one control
     assert "augment works on uint8" in lab.message.value
     assert [t.description for t in lab.toggles][1] == "2. augment"
     assert lab.model.pipeline.to_spec() == good
-    lab.controls[(1, "hflip")].widget.value = 0.0  # a good change clears the message
+    lab.controls[(1, "hflip")].widget.value = 0.0  # a good change clears the top message
     assert lab.message.value == ""
+    lab.controls[(2, "mean")].widget.value = "1, 2, 3"  # corrected: the stage's error goes
+    assert lab.panel.errors[2].value == "" and lab.model.pipeline.stages[2].params["mean"] == (
+        1.0,
+        2.0,
+        3.0,
+    )
 
 
 def test_add_reorder_remove_buttons(lab):
@@ -126,11 +135,15 @@ def test_next_batch_new_draw_and_views(lab):
     assert lab.model.batch_index == 1 and bytes(lab.grid.value) != grid
     _by_class(lab, "genlab-new-draw")[0].click()
     assert lab.model.pipeline.stage("augment").params["seed"] == 1 and "draw 1" in lab.status.value
-    for index, image in enumerate(
-        [lab.compare, lab.draws_image, lab.op_image, lab.class_mix_image, lab.rss_image], start=1
-    ):
+    for title, image in [
+        ("original vs processed", lab.compare),
+        ("one image, many draws", lab.draws_image),
+        ("one op alone", lab.op_image),
+        ("class mix", lab.class_mix_image),
+        ("memory over time", lab.rss_image),
+    ]:
         assert bytes(image.value) == b""  # drawn only when looked at
-        lab.views.selected_index = index
+        lab.views.selected_index = _VIEWS_INDEX(lab)[title]
         assert bytes(image.value).startswith(PNG_MAGIC)
         assert lab.message.value == ""
     assert "class mix:" in lab.class_line.value
@@ -166,7 +179,7 @@ def test_views_draw_when_a_stage_changes_the_image_size(lab):
 
     try:
         assert lab.add_stage("halve_for_lab_test", 1)
-        lab.views.selected_index = 1  # original 32 px beside processed 16 px
+        lab.views.selected_index = _VIEWS_INDEX(lab)["original vs processed"]  # 32 px beside 16
         assert lab.message.value == ""
         assert bytes(lab.compare.value).startswith(PNG_MAGIC)
         assert lab.model.last.batch.x.shape[1:3] == (16, 16)
@@ -292,8 +305,8 @@ def test_one_op_alone_view(op_lab):
     assert op_lab.add_stage("color_jitter", 2, hue=0.2)
     views = _VIEWS_INDEX(op_lab)
     assert list(views) == [
-        "grid", "original vs processed", "one image, many draws", "one op alone", "class mix",
-        "memory over time",
+        "grid", "compare A/B", "zoom", "original vs processed", "one image, many draws",
+        "one op alone", "class mix", "memory over time",
     ]  # fmt: skip
     _by_class(op_lab, "genlab-show-op")[2].click()
     assert op_lab.views.selected_index == views["one op alone"]
@@ -326,23 +339,30 @@ def test_group_members_are_shown_and_edited_as_text(op_lab):
     ]  # fmt: skip
     assert "<code>color_jitter</code> (hue=0.3)" in control.members.value
     assert op_lab.message.value == ""
-    text.value = '["hflip", "nope"]'
-    assert (
-        "not applied" in op_lab.message.value
-        and "unknown op &#x27;nope&#x27;" in op_lab.message.value
-    )
+    text.value = '["hflip", "vflp"]'  # shown at the group's box, the closest names only
+    error = op_lab.panel.errors[1].value
+    assert "not applied" in error and "unknown op &#x27;vflp&#x27;" in error
+    assert "did you mean &#x27;vflip&#x27;" in error and "posterize" not in error
+    assert text.value == '["hflip", "vflp"]' and op_lab.message.value == ""  # the text is kept
     text.value = '["hflip", '  # not even JSON: named as the parameter's bad value
-    assert "one_of: parameter &#x27;ops&#x27; must be a list of ops" in op_lab.message.value
+    error = op_lab.panel.errors[1].value
+    assert "one_of: parameter &#x27;ops&#x27; must be a list of ops" in error
+    assert text.value == '["hflip", '
     assert [m["name"] for m in op_lab.model.pipeline.stages[1].params["ops"]] == [
         "hflip", "color_jitter",
     ]  # fmt: skip
+    text.value = '["hflip", ["color_jitter", {"hue": 0.3}]]'  # corrected: the error goes
+    assert op_lab.panel.errors[1].value == ""
     weights = op_lab.controls[(1, "weights")]
     assert type(weights.widget).__name__ == "Text"
     weights.widget.value = "1, 3"
     assert op_lab.model.pipeline.stages[1].params["weights"] == (1.0, 3.0)
     weights.widget.value = "1, x"
-    assert "not applied" in op_lab.message.value and "weights" in op_lab.message.value
-    assert weights.widget.value == "1, 3"  # the last good value is shown again
+    assert (
+        "not applied" in op_lab.panel.errors[1].value and "weights" in op_lab.panel.errors[1].value
+    )
+    assert weights.widget.value == "1, x"  # kept to be corrected; the model keeps (1, 3)
+    assert op_lab.model.pipeline.stages[1].params["weights"] == (1.0, 3.0)
 
 
 def test_the_default_lab_shows_photos(tmp_path, monkeypatch):
@@ -352,3 +372,81 @@ def test_the_default_lab_shows_photos(tmp_path, monkeypatch):
     assert lab.model.pipeline.class_names == ("china", "flower")
     assert lab.model.last.batch.x.shape == (4, 224, 224, 3)
     assert bytes(lab.grid.value).startswith(PNG_MAGIC)
+
+
+def test_stages_fold_to_one_line_and_the_added_op_opens(op_lab):
+    assert all(body.layout.display == "none" for body in op_lab.panel.bodies)  # all folded
+    assert "target_size=(32, 32)" in op_lab.panel.summaries[0].value
+    assert "defaults" in op_lab.panel.summaries[1].value
+    assert op_lab.toggles[1].description == "2. hflip"
+    assert op_lab.add_stage("gaussian_blur")
+    position = [s.name for s in op_lab.model.pipeline.stages].index("gaussian_blur")
+    assert op_lab.panel.new == position
+    assert "genlab-stage-new" in op_lab.panel.boxes[position]._dom_classes
+    shown = [i for i, body in enumerate(op_lab.panel.bodies) if body.layout.display != "none"]
+    assert shown == [position]
+    op_lab.controls[(position, "p")].widget.value = 0.7
+    assert "p=0.7" in op_lab.panel.summaries[position].value  # the summary follows the values
+    _by_class(op_lab.panel.boxes[1], "genlab-fold")[0].click()
+    assert op_lab.panel.bodies[1].layout.display == ""
+    read = _by_class(op_lab.panel.boxes[0], "genlab-advanced")
+    assert len(read) == 1 and "advanced settings" in read[0].get_title(0)
+    advanced = {c._dom_classes[0] for c in read[0].children[0].children}
+    assert "genlab-param-draft" in advanced and "genlab-param-target_size" not in advanced
+
+
+def _pixels(image):
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(bytes(image.value))))
+
+
+def test_compare_view_pins_a_and_shows_both_grids(op_lab, tmp_path):
+    _by_class(op_lab, "genlab-pin-top")[0].click()
+    view = op_lab.view_list[op_lab.views.selected_index]
+    assert view.title == "compare A/B" and "the same settings" in view.diff.value
+    assert _pixels(view.image_a)[20:].tolist() == _pixels(view.image_b)[20:].tolist()
+    op_lab.controls[(1, "p")].widget.value = 1.0  # hflip always: B differs
+    assert "hflip.p 0.5 → 1" in view.diff.value
+    assert (
+        bytes(view.image_a.value).startswith(PNG_MAGIC) and view.image_a.value != view.image_b.value
+    )
+    result = op_lab.export_compared("B")
+    assert result.spec_path == tmp_path / "exported-B.json" and result.spec_path.exists()
+    assert "exported-B.json" in view.result.value
+    view.mode.value = "one image, many draws"
+    assert view.image_a.value != view.image_b.value
+    _by_class(op_lab, "genlab-drop")[0].click()
+    assert "pin the current settings" in view.diff.value
+
+
+def test_zoom_shows_one_sample_large_with_its_record(op_lab):
+    assert op_lab.add_stage("random_resized_crop", size=(24, 24))
+    op_lab.zoom(3)
+    view = op_lab.view_list[op_lab.views.selected_index]
+    assert view.title == "zoom" and view.sample.value == 3
+    assert bytes(view.image.value).startswith(PNG_MAGIC)
+    assert bytes(view.original.value).startswith(PNG_MAGIC)
+    assert "random_resized_crop: top" in view.record.value and "label:" in view.labels.value
+    tiles = _by_class(op_lab, "genlab-tile")
+    assert len(tiles) == 8  # one button over each tile of the grid
+    tiles[5].click()
+    assert view.sample.value == 5
+
+
+def test_load_restores_the_exported_grid_and_says_so(op_lab, digits_root, tmp_path):
+    op_lab.next_batch()
+    op_lab.new_draw()
+    grid = bytes(op_lab.grid.value)
+    op_lab.export()
+    _by_class(op_lab, "genlab-export")[0].click()
+    other = make_lab(digits_root, tmp_path, ["read_images", "rescale_images"])
+    other.files.folder = tmp_path
+    other.files.refresh()
+    assert "exported.json" in other.files.load_choice.options
+    other.files.load_choice.value = "exported.json"
+    _by_class(other, "genlab-load")[0].click()
+    assert bytes(other.grid.value) == grid
+    assert "batch 1 of epoch 0, draw 1" in other.files.load_result.value

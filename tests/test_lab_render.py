@@ -123,3 +123,19 @@ def test_a_float_batch_is_shown_with_one_stretch_per_channel_for_all_images():
     assert np.abs(shown.astype(int) - darker).max() <= 1  # the same picture as the uint8 batch
     assert shown[1].mean() < shown[2].mean()
     assert displayable_batch(images) is images
+
+
+def test_opencv_constants_are_named_choices_and_stay_integers():
+    pytest.importorskip("albumentations")
+    import genlab.foreign  # noqa: F401  (registers the foreign names)
+    from genlab import registry
+
+    params = registry.get("albumentations.Rotate").params
+    border = make_control("border_mode", params["border_mode"], 4)
+    assert border.widget.label == "BORDER_REFLECT_101" and border.value == 4
+    border.widget.label = "BORDER_REFLECT"
+    assert border.value == 2  # the spec keeps albumentations' integer
+    interpolation = make_control("interpolation", params["interpolation"], 1)
+    assert interpolation.widget.label == "INTER_LINEAR"
+    method = make_control("rotate_method", params["rotate_method"], "largest_box")
+    assert method.widget.options == ("largest_box", "ellipse")  # not a cv2 constant: as it is

@@ -20,7 +20,49 @@ import numpy as np
 
 from ..params import Bool, Choice, Fixed, Float, Int, Numbers, Param, Text
 
-__all__ = ["declare", "literal_choices", "plain", "record_value"]
+__all__ = ["CV2_CONSTANTS", "choice_labels", "declare", "literal_choices", "plain", "record_value"]
+
+
+#: OpenCV's constants by the parameter names libraries give them: albumentations declares
+#: ``interpolation``, ``mask_interpolation`` and ``border_mode`` as ``Literal`` cv2 integers.
+CV2_CONSTANTS: dict[str, dict[int, str]] = {
+    "interpolation": {
+        0: "INTER_NEAREST",
+        1: "INTER_LINEAR",
+        2: "INTER_CUBIC",
+        3: "INTER_AREA",
+        4: "INTER_LANCZOS4",
+        5: "INTER_LINEAR_EXACT",
+        6: "INTER_NEAREST_EXACT",
+    },
+    "border_mode": {
+        0: "BORDER_CONSTANT",
+        1: "BORDER_REPLICATE",
+        2: "BORDER_REFLECT",
+        3: "BORDER_WRAP",
+        4: "BORDER_REFLECT_101",
+    },
+}
+
+
+def choice_labels(name: str, choices: Sequence[Any]) -> tuple[str, ...] | None:
+    """The names of integer ``choices`` of parameter ``name`` when they are OpenCV constants
+    (:data:`CV2_CONSTANTS`; ``mask_interpolation`` is an interpolation), else None.
+
+    >>> choice_labels("border_mode", (0, 4))
+    ('BORDER_CONSTANT', 'BORDER_REFLECT_101')
+    >>> choice_labels("mask_interpolation", (0, 1))
+    ('INTER_NEAREST', 'INTER_LINEAR')
+    >>> choice_labels("rotate_method", ("largest_box", "ellipse")) is None
+    True
+    """
+    key = "interpolation" if name.endswith("interpolation") else name
+    names = CV2_CONSTANTS.get(key)
+    if names is None or not choices:
+        return None
+    if not all(isinstance(c, int) and not isinstance(c, bool) and c in names for c in choices):
+        return None
+    return tuple(names[c] for c in choices)
 
 
 def literal_choices(annotation: Any) -> tuple:

@@ -44,9 +44,11 @@ import contextlib
 import inspect
 import io
 import sys
+import sysconfig
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from types import GeneratorType
 from typing import Any
 
@@ -141,6 +143,8 @@ class ChainFailure:
     line_text: str | None
     traceback: str
     stages: tuple[StageSnapshot, ...]
+    #: The traceback's frames in the user's own code (not genlab's, not installed packages').
+    user_traceback: str = ""
 
     def describe(self) -> str:
         """Return the failure and the chain's state at that moment as text."""
@@ -151,6 +155,20 @@ class ChainFailure:
                 where += f": {self.line_text.strip()}"
         states = "\n".join(s.describe() for s in self.stages)
         return f"error in {where}\n{self.message}\nthe chain when it raised:\n{states}"
+
+
+_LIBRARY_FOLDERS = tuple(
+    {
+        str(Path(__file__).resolve().parents[1]),  # genlab itself
+        *(sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")),
+    }
+)
+
+
+def user_frames(frames: Sequence[traceback.FrameSummary]) -> list[traceback.FrameSummary]:
+    """The frames of ``frames`` in the user's own code: not in genlab, the standard library or
+    an installed package (a notebook cell's frames are the user's)."""
+    return [f for f in frames if not str(Path(f.filename).resolve()).startswith(_LIBRARY_FOLDERS)]
 
 
 class _Tee(io.TextIOBase):
@@ -344,11 +362,15 @@ class ChainSession:
         position = error.position if isinstance(error, StageError) else None
         cause = error.__cause__ if error.__cause__ is not None else error
         line = line_text = None
+        frames = traceback.extract_tb(cause.__traceback__)
         if position is not None and isinstance(self.steps[position], GeneratorType):
             code = self.steps[position].gi_code
-            for frame in traceback.extract_tb(cause.__traceback__):
+            for frame in frames:
                 if frame.filename == code.co_filename and frame.name == code.co_name:
                     line, line_text = frame.lineno, frame.line
+        yours = user_frames(frames)
+        if position is not None and yours:  # the user's own line, not genlab's wrapper
+            line, line_text = yours[-1].lineno, yours[-1].line
         message = str(error) if position is not None else f"{type(error).__name__}: {error}"
         self.failure = ChainFailure(
             position,
@@ -358,6 +380,7 @@ class ChainSession:
             line_text,
             "".join(traceback.format_exception(cause)),
             self.snapshot(),
+            "".join(traceback.format_list(yours)) + "".join(traceback.format_exception_only(cause)),
         )
         self._close_all()
         name = self.names[position] if position is not None else ""

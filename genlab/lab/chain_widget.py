@@ -82,7 +82,7 @@ class ChainStepper(widgets.VBox):
                 widgets.HBox(controls, layout=widgets.Layout(flex_flow="row wrap")),
                 self.message,
                 self.diagram,
-                widgets.HTML("<b>history</b> (the driver's actions, oldest first)"),
+                widgets.HTML("<b>history</b> (the driver's last actions, oldest first)"),
                 self.history_view,
             ]
         )
@@ -129,7 +129,7 @@ class ChainStepper(widgets.VBox):
         skipped = len(steps) - len(shown)
         items = "".join(f"<li><code>{html.escape(s.describe())}</code></li>" for s in shown)
         more = f"<i>... and {skipped} actions before these</i>" if skipped else ""
-        printed = "".join(s.printed for s in steps)
+        printed = _last_lines("".join(s.printed for s in steps), PRINTED_LINES)
         printed_html = (
             f"<div>the stages printed:</div><pre class='genlab-chain-printed'>"
             f"{html.escape(printed)}</pre>"
@@ -154,12 +154,42 @@ class ChainStepper(widgets.VBox):
         if not session.history:
             self.history_view.value = "<i>nothing yet: press step()</i>"
         else:
-            first = max(len(session.history) - 40, 0)
-            items = "".join(
-                f"<li value='{i + 1}'><code>{html.escape(s.describe())}</code></li>"
-                for i, s in enumerate(session.history[first:], start=first)
+            first = max(len(session.history) - HISTORY_SHOWN, 0)
+
+            def items(start: int, stop: int) -> str:
+                return "".join(
+                    f"<li value='{i + 1}'><code>{html.escape(s.describe())}</code></li>"
+                    for i, s in enumerate(session.history[start:stop], start=start)
+                )
+
+            earlier = (
+                f"<details class='genlab-chain-earlier'><summary>{first} earlier actions</summary>"
+                f"<ol>{items(max(first - HISTORY_FOLDED, 0), first)}</ol></details>"
+                if first
+                else ""
             )
-            self.history_view.value = f"<ol class='genlab-chain-history-list'>{items}</ol>"
+            self.history_view.value = (
+                f"{earlier}<ol class='genlab-chain-history-list'>{items(first, None)}</ol>"
+            )
+
+
+#: Actions the history shows; earlier ones are folded (the last HISTORY_FOLDED of them kept).
+HISTORY_SHOWN = 6
+HISTORY_FOLDED = 200
+#: Most lines of what the stages printed shown after an action.
+PRINTED_LINES = 20
+
+
+def _last_lines(text: str, count: int) -> str:
+    """The last ``count`` lines of ``text``, saying how many were left out.
+
+    >>> _last_lines("a\\nb\\nc\\n", 2)
+    '... 1 earlier lines\\nb\\nc\\n'
+    """
+    lines = text.splitlines(keepends=True)
+    if len(lines) <= count:
+        return text
+    return f"... {len(lines) - count} earlier lines\n" + "".join(lines[-count:])
 
 
 _TIPS = (
@@ -181,11 +211,21 @@ def diagram_html(session: ChainSession, direction: str = "horizontal") -> str:
         parts.append(stage_html(session, position))
     parts.append(_arrow(session, len(session), arrow_sign))
     parts.append(_box("the driver", "<code>for x, y in pipeline:</code>", "genlab-chain-loop"))
-    flow = "row wrap" if row else "column"
+    flow = "row nowrap;overflow-x:auto" if row else "column"
     return (
-        f"<div class='genlab-chain-flow' style='display:flex;flex-flow:{flow};"
-        f"align-items:{'center' if row else 'flex-start'};gap:4px'>" + "".join(parts) + "</div>"
+        legend_html() + f"<div class='genlab-chain-flow' style='display:flex;flex-flow:{flow};"
+        "align-items:flex-start;gap:4px;padding-bottom:4px'>" + "".join(parts) + "</div>"
     )
+
+
+def legend_html() -> str:
+    """What the colours of the stage boxes mean."""
+    items = "".join(
+        f"<span style='border:2px solid {colour};border-radius:4px;padding:0 4px;margin-right:6px'>"
+        f"{html.escape(state)}</span>"
+        for state, (_suffix, colour) in _STATE_STYLE.items()
+    )
+    return f"<div class='genlab-chain-legend' style='font-size:85%;margin:2px 0 4px'>{items}</div>"
 
 
 def stage_html(session: ChainSession, position: int) -> str:
@@ -236,7 +276,13 @@ def failure_html(session: ChainSession) -> str:
         "<div class='genlab-chain-failure' style='border:2px solid #cf222e;padding:4px;"
         "margin-top:6px'><b style='color:#cf222e'>the chain failed</b>"
         f"<pre style='white-space:pre-wrap'>{html.escape(failure.describe())}</pre>"
-        "<details open><summary>traceback</summary><pre class='genlab-chain-traceback' "
+        + (
+            "<div><b>in your code</b></div><pre class='genlab-chain-user-traceback' "
+            f"style='white-space:pre-wrap'>{html.escape(failure.user_traceback)}</pre>"
+            if failure.user_traceback.strip()
+            else ""
+        )
+        + "<details><summary>the whole traceback</summary><pre class='genlab-chain-traceback' "
         f"style='white-space:pre-wrap'>{html.escape(failure.traceback)}</pre></details></div>"
     )
 
@@ -250,7 +296,7 @@ def _source_name(session: ChainSession) -> str:
 def _arrow(session: ChainSession, position: int, sign: str) -> str:
     return (
         f"<div class='genlab-chain-arrow genlab-chain-arrow-{position}' "
-        "style='text-align:center;max-width:12em;font-size:85%'>"
+        "style='text-align:center;flex:0 0 7em;width:7em;overflow-wrap:anywhere;font-size:85%'>"
         f"<div style='font-size:160%'>{sign}</div>{html.escape(session.arrow_text(position))}</div>"
     )
 
@@ -258,6 +304,7 @@ def _arrow(session: ChainSession, position: int, sign: str) -> str:
 def _box(title: str, body: str, css_class: str, colour: str = "#57606a") -> str:
     return (
         f"<div class='{css_class}' style='border:2px solid {colour};border-radius:6px;"
-        f"padding:4px 6px;min-width:9em;max-width:24em;font-size:85%'>"
+        f"padding:4px 6px;flex:0 0 15em;width:15em;box-sizing:border-box;overflow:hidden;"
+        f"font-size:85%'>"
         f"<div><b>{title}</b></div>{body}</div>"
     )

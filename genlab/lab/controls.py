@@ -15,11 +15,13 @@ from typing import Any
 import ipywidgets as widgets
 
 from genlab import registry
+from genlab.foreign.declare import choice_labels
 from genlab.lab.generator_model import parse_value
 from genlab.params import Param, control_kind
 
 __all__ = [
     "ParamControl",
+    "changed_params",
     "control_options",
     "format_members",
     "members_html",
@@ -117,7 +119,8 @@ def parse_sequence(text: str) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _changed(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+def changed_params(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of stage ``name`` whose values differ from its defaults."""
     try:
         defaults = registry.get(name).validate({})
     except ValueError:
@@ -138,11 +141,11 @@ def format_members(members: Sequence[Any]) -> str:
     lines = []
     for member in members:
         if isinstance(member, Mapping):
-            name, params = member["name"], _changed(member["name"], member.get("params", {}))
+            name, params = member["name"], changed_params(member["name"], member.get("params", {}))
         elif isinstance(member, str):
             name, params = member, {}
         else:
-            name, params = member[0], _changed(member[0], member[1])
+            name, params = member[0], changed_params(member[0], member[1])
         lines.append(json.dumps([name, params] if params else name))
     return "[\n" + ",\n".join(f"  {line}" for line in lines) + "\n]" if lines else "[]"
 
@@ -172,7 +175,7 @@ def members_html(members: Sequence[Mapping[str, Any]]) -> str:
     items = []
     for member in members:
         name = member["name"]
-        changed = ", ".join(f"{k}={v!r}" for k, v in _changed(name, member["params"]).items())
+        changed = ", ".join(f"{k}={v!r}" for k, v in changed_params(name, member["params"]).items())
         help_line = registry.get(name).help if name in registry.names() else ""
         items.append(
             f"<li><code>{html.escape(name)}</code>"
@@ -190,6 +193,9 @@ class ParamControl:
         self.param = param
         self.kind = control_kind(param)
         class_name, options = control_options(param)
+        labels = choice_labels(name, param.choices) if class_name == "Dropdown" else None
+        if labels:  # OpenCV constants by name (INTER_LINEAR), the value kept an integer
+            options = {"options": list(zip(labels, param.choices))}
         description = name.replace("_", " ")
         style = {"description_width": "10em"}
         layout = widgets.Layout(width="28em")

@@ -18,14 +18,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from genlab import memory, registry
 from genlab.batch import Batch
-from genlab.foreign import export_files
+from genlab.lab.lab_files import ExportResult, export_pipeline, read_position
 from genlab.pipeline import Pipeline, StageConfig, StageTrace
 from genlab.sample_data import ensure_sample_data
 from genlab.spec import load as load_spec
@@ -44,6 +43,8 @@ __all__ = [
 
 #: Stages kept for the "original" side of the original-vs-augmented view.
 ORIGINAL_STAGES = ("read_images",)
+#: Stages a new op is placed before: they end the chain (floats, then the order of samples).
+LATE_STAGES = ("rescale_images", "shuffle_samples")
 _CACHE_SIZE = 24
 
 #: The lab's default chain on photographs: the ImageNet training recipe, op by op.
@@ -101,19 +102,6 @@ class MemoryFigures:
             f"{self.n_images} images eagerly as {self.eager_dtype} {self.eager_shape[1:]} "
             f"takes {f(self.eager_bytes)}; process RSS {f(self.rss_bytes)}"
         )
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    """What :meth:`LabModel.export` wrote and the pipeline that rebuilds the preview."""
-
-    pipeline: Pipeline
-    spec_path: Path | None
-    python_path: Path | None
-    epoch: int
-    batch_index: int
-    #: The foreign stages in their libraries' own forms (albumentations JSON/YAML, torchvision .py).
-    library_paths: tuple[Path, ...] = ()
 
 
 def _freeze(value: Any) -> Any:
@@ -211,6 +199,10 @@ class LabModel:
             rows.append(cached[1])
         return source, batch, rows
 
+    def run_other(self, pipeline: Pipeline) -> LabRun:
+        """``pipeline`` (not the lab's) run on the preview batch, sharing the cache of outputs."""
+        return self._run(pipeline)
+
     def _run(self, pipeline: Pipeline) -> LabRun:
         started = time.perf_counter()
         source, batch, rows = self._run_chain(pipeline, [s for s in pipeline.stages if s.enabled])
@@ -226,6 +218,10 @@ class LabModel:
         """
         candidate = self.pipeline.copy()
         edit(candidate)
+        return self._keep(candidate)
+
+    def _keep(self, candidate: Pipeline) -> LabRun:
+        """Run ``candidate`` on the preview batch and, if it runs, keep it."""
         run = self._run(candidate)
         self.pipeline, self.last = candidate, run
         self.sampler.sample()
@@ -252,21 +248,34 @@ class LabModel:
         return self.apply(lambda p: p.add(name, at, **params))
 
     def place_for(self, name: str) -> int:
-        """Where a new stage goes by default: an op (any kind but ``"stage"``) after the
-        chain's last op, or after the :data:`ORIGINAL_STAGES` when there is none (so before
-        ``rescale_images`` turns images into floats); a pipeline stage at the end.
+        """Where a new stage goes by default.
+
+        A per-image op goes after the chain's last per-image op (or after the
+        :data:`ORIGINAL_STAGES` when there is none), and always before batch mixing
+        (``cutmix``, ``mixup``), ``rescale_images`` and ``shuffle_samples``; a mixing op goes
+        after the last op of any kind; a pipeline stage goes at the end.
         """
         stages = self.pipeline.stages
-        if registry.get(name).kind == "stage":
+        kind = registry.get(name).kind
+        if kind == "stage":
             return len(stages)
-        for kinds in (
-            lambda s: registry.get(s.name).kind != "stage",
-            lambda s: s.name in ORIGINAL_STAGES,
-        ):
-            after = [i for i, s in enumerate(stages) if kinds(s)]
-            if after:
-                return after[-1] + 1
-        return len(stages)
+        kinds = [registry.get(s.name).kind for s in stages]
+        anchors = [
+            i for i, k in enumerate(kinds) if k != "stage" and (kind == "mixing" or k != "mixing")
+        ]
+        originals = [i for i, s in enumerate(stages) if s.name in ORIGINAL_STAGES]
+        at = (anchors or originals or [len(stages) - 1])[-1] + 1
+        start = originals[-1] + 1 if originals else 0
+        blockers = [
+            i
+            for i, (s, k) in enumerate(zip(stages, kinds))
+            if i >= start and (s.name in LATE_STAGES or (k == "mixing" and kind != "mixing"))
+        ]
+        return min([at, *blockers])
+
+    def use(self, pipeline: Pipeline) -> LabRun:
+        """Show ``pipeline`` (a whole other chain, say the compare view's A) on the same batch."""
+        return self._keep(pipeline.copy())
 
     def remove(self, stage: int | str) -> LabRun:
         """Remove a stage."""
@@ -321,14 +330,28 @@ class LabModel:
 
         return self.apply(edit)
 
-    def load(self, spec_or_path: dict | str | os.PathLike) -> LabRun:
-        """Replace the pipeline by one loaded from a spec dict or a JSON spec file."""
+    def load(
+        self,
+        spec_or_path: dict | str | os.PathLike,
+        epoch: int | None = None,
+        batch_index: int | None = None,
+    ) -> LabRun:
+        """Replace the pipeline by one loaded from a spec dict or a JSON spec file.
+
+        The preview shows batch ``batch_index`` of epoch ``epoch``: by default the position
+        an export saved beside the file (:mod:`genlab.lab.lab_files`), else batch 0 of epoch 0;
+        with the spec's ``augment_seed`` this is the grid that was exported.
+        """
         if isinstance(spec_or_path, dict):
             pipeline = pipeline_from_spec(copy.deepcopy(spec_or_path))
+            saved = None
         else:
             pipeline = load_spec(spec_or_path)
+            saved = read_position(spec_or_path)
+        saved_epoch, saved_batch = saved or (0, 0)
         old = (self.pipeline, self.epoch, self.batch_index)
-        self.epoch = self.batch_index = 0
+        self.epoch = saved_epoch if epoch is None else epoch
+        self.batch_index = saved_batch if batch_index is None else batch_index
         try:
             run = self._run(pipeline)
         except Exception:
@@ -354,18 +377,19 @@ class LabModel:
         keep = [i for i, k in enumerate(keys_p) if int(k) in position]
         return original.select([position[int(keys_p[i])] for i in keep]), processed.select(keep)
 
-    def draws(self, n: int = 16, sample: int = 0) -> Batch:
+    def draws(self, n: int = 16, sample: int = 0, pipeline: Pipeline | None = None) -> Batch:
         """One sample of the source batch under ``n`` draws (seeds ``seed`` .. ``seed + n - 1``).
 
-        The enabled chain runs ``n`` times; the leading :data:`ORIGINAL_STAGES` (reading,
-        which draws nothing) run once and their output is reused.
+        The enabled chain (of ``pipeline``, by default the lab's) runs ``n`` times; the leading
+        :data:`ORIGINAL_STAGES` (reading, which draws nothing) run once and are reused.
         """
-        configs = [s for s in self.pipeline.stages if s.enabled]
+        pipeline = pipeline or self.pipeline
+        configs = [s for s in pipeline.stages if s.enabled]
         lead = 0
         while lead < len(configs) and _reusable(configs[lead]):
             lead += 1
-        batch = self._run_chain(self.pipeline, configs[:lead])[1]
-        return self._draw_runs(batch, configs[lead:], n, sample)
+        batch = self._run_chain(pipeline, configs[:lead])[1]
+        return self._draw_runs(batch, configs[lead:], n, sample, pipeline)
 
     def op_draws(self, stage: int | str, n: int = 16, sample: int = 0) -> Batch:
         """One sample of the preview under one stage alone, ``n`` draws: what this op does.
@@ -384,7 +408,14 @@ class LabModel:
             batch = self.original()
         return self._draw_runs(batch, [config], n, sample)
 
-    def _draw_runs(self, batch: Batch, configs: list[StageConfig], n: int, sample: int) -> Batch:
+    def _draw_runs(
+        self,
+        batch: Batch,
+        configs: list[StageConfig],
+        n: int,
+        sample: int,
+        pipeline: Pipeline | None = None,
+    ) -> Batch:
         """Sample ``sample`` of ``batch`` through ``configs``, ``n`` times with seeds seed + k."""
         if not 0 <= sample < batch.size:
             raise IndexError(f"sample {sample} out of range for a batch of {batch.size}")
@@ -392,23 +423,29 @@ class LabModel:
         whole = any(registry.get(c.name).kind == "mixing" for c in configs)
         if not whole:
             batch, sample = batch.select([sample]), 0
+        pipeline = pipeline or self.pipeline
         outputs = []
         for k in range(n):
-            seeded = batch.replace(seed=self.pipeline.seed + k)
-            with GeneratorPipeline(
-                iter([seeded]), *[self.pipeline.build(c) for c in configs]
-            ) as run:
+            seeded = batch.replace(seed=pipeline.seed + k)
+            with GeneratorPipeline(iter([seeded]), *[pipeline.build(c) for c in configs]) as run:
                 out = next(run)
             keys = out.info.keys
             at = sample if key is None or keys is None else [int(v) for v in keys].index(key)
             outputs.append(out.select([at]))
         return _stack(outputs)
 
-    def class_counts(self) -> dict[str, int]:
-        """How many samples of each class the preview batch holds (every class listed)."""
+    def class_counts(self) -> dict[str, float]:
+        """How many samples of each class the preview batch holds (every class listed).
+
+        A sample counts once for each of its labels; a soft label (batch mixing) counts its
+        fraction, so the counts add up to the batch size. Whole counts are ``int``.
+        """
         names = self.pipeline.class_names
-        counts = np.asarray(self.last.batch.y).sum(axis=0)
-        return {name: int(c) for name, c in zip(names, counts)}
+        counts = np.asarray(self.last.batch.y, dtype=np.float64).sum(axis=0)
+        return {
+            name: int(c) if float(c).is_integer() else round(float(c), 2)
+            for name, c in zip(names, counts)
+        }
 
     def memory_figures(self) -> MemoryFigures:
         """The cost of the configured pipeline, measured on the preview batch."""
@@ -439,26 +476,10 @@ class LabModel:
 
     # -- export ---------------------------------------------------------------------------
     def export(self, stem: str | os.PathLike | None = None) -> ExportResult:
-        """Return a copy of the pipeline and, given ``stem``, write ``stem.json`` and ``stem.py``.
-
-        With albumentations or torchvision stages, their libraries' own forms are written too
-        (``stem.albumentations.json``/``.yaml``, ``stem.torchvision.py``).
+        """Return a copy of the pipeline and, given ``stem``, write ``stem.json`` and ``stem.py``
+        (:func:`~genlab.lab.lab_files.export_pipeline`).
 
         Iterating the returned (or reloaded) pipeline over epoch ``epoch`` gives, as batch
-        ``batch_index``, exactly the preview batch.
+        ``batch_index``, exactly the preview batch; :meth:`load` of ``stem.json`` shows it again.
         """
-        pipeline = self.pipeline.copy()
-        spec_path = python_path = None
-        library_paths: tuple[Path, ...] = ()
-        if stem is not None:
-            stem = Path(stem)
-            if stem.suffix in (".json", ".py"):
-                stem = stem.with_suffix("")
-            stem.parent.mkdir(parents=True, exist_ok=True)
-            spec_path = Path(pipeline.save(stem.with_suffix(".json")))
-            python_path = stem.with_suffix(".py")
-            pipeline.to_python(python_path)
-            library_paths = tuple(export_files(pipeline, stem))
-        return ExportResult(
-            pipeline, spec_path, python_path, self.epoch, self.batch_index, library_paths
-        )
+        return export_pipeline(self.pipeline, stem, self.epoch, self.batch_index)

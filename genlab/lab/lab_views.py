@@ -3,7 +3,8 @@
 A view owns its widget and draws it from the lab's :class:`~genlab.lab.lab_model.LabModel` in
 :meth:`LabView.render`. The lab builds one of each class in :data:`VIEWS`, in that order, as its
 tabs (the tab title is the class's ``title``), and renders the selected one when it is out of
-date: adding a view is adding a class to the table, nothing else.
+date: adding a view is adding a class to the table, nothing else. Pictures of samples are drawn
+by :mod:`genlab.lab.tiles` (one function turns a sample into a tile).
 """
 
 from __future__ import annotations
@@ -12,10 +13,21 @@ import html
 from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
+import numpy as np
 
 from genlab import registry
-from genlab.lab.lab_model import ExportResult, LabModel
-from genlab.lab.render import GridRenderer, class_mix_png, displayable_batch, labels_of, rss_png
+from genlab.lab.lab_files import ExportResult
+from genlab.lab.lab_model import LabModel
+from genlab.lab.lab_panel import button
+from genlab.lab.render import class_mix_png, displayable_batch, encode_image, rss_png
+from genlab.lab.tiles import (
+    HEADER_PX,
+    describe_record,
+    fit,
+    grid_geometry,
+    grid_picture,
+    soft_labels,
+)
 from genlab.memory import format_bytes
 
 if TYPE_CHECKING:
@@ -23,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ClassMixView",
+    "CompareView",
     "DrawsView",
     "GridView",
     "LabView",
@@ -30,6 +43,7 @@ __all__ = [
     "OpAloneView",
     "PairsView",
     "VIEWS",
+    "ZoomView",
     "image_widget",
 ]
 
@@ -39,6 +53,10 @@ def image_widget(css_class: str) -> widgets.Image:
     image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
     image.add_class(css_class)
     return image
+
+
+def _is_images(x) -> bool:
+    return getattr(x, "ndim", 0) == 4
 
 
 class LabView:
@@ -59,30 +77,66 @@ class LabView:
         """Redraw the view from the lab's model."""
         raise NotImplementedError
 
-    def renderer(self) -> GridRenderer:
-        """A grid renderer for this view (16 images, 4 columns, the lab's image format)."""
-        return GridRenderer(capacity=16, columns=4, image_format=self.lab.image_format)
+    def picture(self, images, titles, header: str = "", columns: int = 4, **options) -> bytes:
+        """A grid of tiles, encoded in the lab's image format."""
+        mosaic = grid_picture(
+            images, titles, header, columns=columns, size=self.lab.tile_px, **options
+        )
+        return encode_image(mosaic, self.lab.image_format)
 
 
 class GridView(LabView):
-    """The preview batch as a grid of tiles with their labels."""
+    """The preview batch as a grid of tiles with their labels; click a tile to zoom on it.
+
+    Transparent buttons lie over the tiles (placed in percent of the picture, so they follow
+    it when the picture is scaled down); a click opens the zoom view on that sample.
+    """
 
     title = "grid"
+    capacity = 16
 
     def build(self) -> widgets.Widget:
-        self.grid_renderer = self.renderer()
         self.png = b""
-        return image_widget("genlab-grid")
+        self.image = image_widget("genlab-grid")
+        self.overlay = widgets.Box()
+        self.overlay.add_class("genlab-tile-buttons")
+        stack = widgets.Box([self.image, self.overlay])
+        stack.add_class("genlab-grid-stack")
+        return stack
 
     def render(self) -> None:
         model = self.lab.model
         batch = model.last.batch
-        if hasattr(batch.x, "ndim") and batch.x.ndim == 4:
-            labels = labels_of(batch.y, model.pipeline.class_names)
-            self.png = self.grid_renderer.render(
-                displayable_batch(batch.x), labels, self.lab.header()
+        if not _is_images(batch.x):
+            return
+        labels = soft_labels(batch.y, model.pipeline.class_names)
+        shown = displayable_batch(batch.x)[: self.capacity]
+        self.png = self.picture(shown, labels, self.lab.header())
+        self.image.value = self.png
+        if len(self.overlay.children) != len(shown):
+            self.overlay.children = self._buttons(len(shown))
+
+    def _buttons(self, count: int) -> list[widgets.Button]:
+        rows, width, height, cell = grid_geometry(count, 4, self.lab.tile_px, 1)
+        columns = min(4, count)
+        buttons = []
+        for i in range(count):
+            row, column = divmod(i, columns)
+            top = HEADER_PX + row * (cell + 4)
+            left = column * (self.lab.tile_px + 4)
+            tile = widgets.Button(
+                tooltip=f"sample {i}: zoom",
+                layout=widgets.Layout(
+                    left=f"{100 * left / width:.3f}%",
+                    top=f"{100 * top / height:.3f}%",
+                    width=f"{100 * self.lab.tile_px / width:.3f}%",
+                    height=f"{100 * cell / height:.3f}%",
+                ),
             )
-            self.widget.value = self.png
+            tile.add_class("genlab-tile")
+            tile.on_click(lambda _b, i=i: self.lab.zoom(i))
+            buttons.append(tile)
+        return buttons
 
 
 class PairsView(LabView):
@@ -91,20 +145,19 @@ class PairsView(LabView):
     title = "original vs processed"
 
     def build(self) -> widgets.Widget:
-        self.pair_renderer = self.renderer()
         return image_widget("genlab-compare")
 
     def render(self) -> None:
         model = self.lab.model
         original, processed = model.original_pairs()
-        if getattr(original.x, "ndim", 0) != 4 or getattr(processed.x, "ndim", 0) != 4:
+        if not (_is_images(original.x) and _is_images(processed.x)):
             return
         n = min(8, original.size)
         shown = displayable_batch(processed.x)
         pairs = [img for i in range(n) for img in (original.x[i], shown[i])]
-        labels = labels_of(processed.y, model.pipeline.class_names)
-        titles = [t for i in range(n) for t in (f"original {labels[i]}", "processed")]
-        self.widget.value = self.pair_renderer.render(pairs, titles, "original | processed")
+        labels = soft_labels(processed.y, model.pipeline.class_names)
+        titles = [t for i in range(n) for t in (f"original\n{labels[i]}", "processed\n")]
+        self.widget.value = self.picture(pairs, titles, "original | processed")
 
 
 class DrawsView(LabView):
@@ -113,26 +166,31 @@ class DrawsView(LabView):
     title = "one image, many draws"
 
     def build(self) -> widgets.Widget:
-        self.draws_renderer = self.renderer()
         return image_widget("genlab-draws")
 
     def render(self) -> None:
         draws = self.lab.model.draws(16)
-        if getattr(draws.x, "ndim", 0) == 4:
-            self.widget.value = self.draws_renderer.render(
+        if _is_images(draws.x):
+            self.widget.value = self.picture(
                 displayable_batch(draws.x),
                 [f"draw {k}" for k in range(16)],
                 "one image under 16 draws (seeds seed..seed+15)",
             )
 
 
+def _record_line(records) -> str:
+    """The records one draw of an op added, as one short line (the op names left out)."""
+    parts = [describe_record(r).partition(": ")[2] for r in records]
+    return "; ".join(p for p in parts if p) or "applied"
+
+
 class OpAloneView(LabView):
-    """One stage alone on one image, 16 draws, the draws where it did not apply marked."""
+    """One stage alone on one image, 16 draws: what each draw drew, the draws where it did not
+    apply marked (greyed, "not applied")."""
 
     title = "one op alone"
 
     def build(self) -> widgets.Widget:
-        self.op_renderer = self.renderer()
         self.choice = widgets.Dropdown(
             description="op",
             style={"description_width": "2em"},
@@ -149,20 +207,154 @@ class OpAloneView(LabView):
         model = self.lab.model
         name = model.pipeline.stages[position].name
         draws = model.op_draws(position, 16)
-        if getattr(draws.x, "ndim", 0) != 4:
+        if not _is_images(draws.x):
             return
+        muted: list[bool] = []
         if registry.get(name).streamed:
             titles = [
-                f"draw {k}" + ("" if applied else " (not applied)")
+                f"draw {k}\n{_record_line(applied)}" if applied else f"draw {k}\nnot applied"
                 for k, applied in enumerate(draws.info.applied)
             ]
+            muted = [not applied for applied in draws.info.applied]
         else:
             titles = [f"draw {k}" for k in range(16)]
-        self.image.value = self.op_renderer.render(
+        self.image.value = self.picture(
             displayable_batch(draws.x),
             titles,
             f"{position + 1}. {name} alone on one image, 16 draws",
+            muted=muted,
         )
+
+
+class CompareView(LabView):
+    """A pinned setting A beside the lab's setting B, on the same batch and the same draws.
+
+    The line above the grids says what B changes from A; the buttons swap them (tune A), drop
+    A, or export either. The mode shows the batch or one image under 16 draws of each.
+    """
+
+    title = "compare A/B"
+    capacity = 8
+
+    def build(self) -> widgets.Widget:
+        self.diff = widgets.HTML()
+        self.diff.add_class("genlab-diff")
+        self.mode = widgets.ToggleButtons(options=["batch", "one image, many draws"])
+        self.mode.add_class("genlab-compare-mode")
+        self.mode.observe(lambda _change: self.render(), names="value")
+        self.image_a = image_widget("genlab-grid-a")
+        self.image_b = image_widget("genlab-grid-b")
+        self.result = widgets.HTML()
+        self.result.add_class("genlab-compare-result")
+        lab = self.lab
+        buttons = widgets.HBox(
+            [
+                button("pin as A", "genlab-pin", lab.pin, "keep the current settings as A"),
+                button("swap A/B", "genlab-swap", lab.swap, "tune A from now on; B is pinned"),
+                button("drop A", "genlab-drop", lab.drop_pinned),
+                button("export A", "genlab-export-a", lambda: lab.export_compared("A")),
+                button("export B", "genlab-export-b", lambda: lab.export_compared("B")),
+            ]
+        )
+        half = widgets.Layout(width="50%", align_items="center")
+        pictures = widgets.HBox(
+            [widgets.VBox([self.image_a], layout=half), widgets.VBox([self.image_b], layout=half)]
+        )
+        return widgets.VBox([buttons, self.mode, self.diff, pictures, self.result])
+
+    def render(self) -> None:
+        comparison = self.lab.comparison
+        if not comparison.active:
+            self.diff.value = "<i>pin the current settings as A, then tune B: both show here</i>"
+            self.image_a.value = self.image_b.value = b""
+            return
+        diff = comparison.diff()
+        self.diff.value = "<b>B vs A:</b> " + html.escape(
+            "; ".join(diff) if diff else "the same settings"
+        )
+        model = self.lab.model
+        names = model.pipeline.class_names
+        if self.mode.value == "batch":
+            a, b = comparison.run_a().batch, model.last.batch
+            if not (_is_images(a.x) and _is_images(b.x)):
+                return
+            for image, batch, side in ((self.image_a, a, "A"), (self.image_b, b, "B")):
+                image.value = self.picture(
+                    displayable_batch(batch.x)[: self.capacity],
+                    soft_labels(batch.y, names),
+                    f"{side}: {self.lab.header()}",
+                    columns=2,
+                )
+        else:
+            for image, batch, side in (
+                (self.image_a, comparison.draws_a(self.capacity), "A"),
+                (self.image_b, model.draws(self.capacity), "B"),
+            ):
+                if _is_images(batch.x):
+                    image.value = self.picture(
+                        displayable_batch(batch.x),
+                        [f"draw {k}" for k in range(self.capacity)],
+                        f"{side}: one image, {self.capacity} draws",
+                        columns=2,
+                    )
+
+
+class ZoomView(LabView):
+    """One sample large, its labels and its record of what was drawn, the original beside it."""
+
+    title = "zoom"
+    size = 384
+
+    def build(self) -> widgets.Widget:
+        self.sample = widgets.BoundedIntText(
+            value=0, min=0, max=10**6, description="sample", layout=widgets.Layout(width="12em")
+        )
+        self.sample.add_class("genlab-zoom-sample")
+        self.sample.observe(lambda _change: self.render(), names="value")
+        self.labels = widgets.HTML()
+        self.labels.add_class("genlab-zoom-labels")
+        self.original = image_widget("genlab-zoom-original")
+        self.image = image_widget("genlab-zoom-image")
+        self.record = widgets.HTML()
+        self.record.add_class("genlab-zoom-record")
+        pictures = widgets.HBox(
+            [
+                widgets.VBox([widgets.HTML("<b>original</b>"), self.original]),
+                widgets.VBox([widgets.HTML("<b>processed</b>"), self.image]),
+            ]
+        )
+        return widgets.VBox([self.sample, self.labels, pictures, self.record])
+
+    def render(self) -> None:
+        model = self.lab.model
+        original, processed = model.original_pairs()
+        if not (_is_images(original.x) and _is_images(processed.x)) or processed.size == 0:
+            return
+        self.sample.max = processed.size - 1
+        i = min(self.sample.value, processed.size - 1)
+        shown = displayable_batch(processed.x)[i]
+        self.image.value = encode_image(fit(_rgb3(shown), self.size), self.lab.image_format)
+        self.original.value = encode_image(
+            fit(_rgb3(original.x[i]), self.size), self.lab.image_format
+        )
+        names = model.pipeline.class_names
+        label = soft_labels(processed.y[i : i + 1], names, most=len(names) or 5)[0]
+        path = processed.info.paths[i] if processed.info.paths is not None else ""
+        self.labels.value = f"<b>label:</b> {html.escape(label)}" + (
+            f" &middot; <small>{html.escape(str(path))}</small>" if path else ""
+        )
+        records = processed.info.applied[i] if processed.info.applied else ()
+        items = "".join(f"<li>{html.escape(describe_record(r))}</li>" for r in records)
+        self.record.value = (
+            f"<b>what was drawn</b><ol style='margin:0'>{items}</ol>"
+            if items
+            else "<i>no random op drew anything for this sample</i>"
+        )
+
+
+def _rgb3(image: np.ndarray) -> np.ndarray:
+    image = displayable_batch(image[None])[0] if image.dtype != np.uint8 else image
+    return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image[..., :3]
 
 
 class ClassMixView(LabView):
@@ -176,8 +368,9 @@ class ClassMixView(LabView):
     def render(self) -> None:
         model = self.lab.model
         names = model.pipeline.class_names
-        counts = model.class_counts() if model.pipeline.multi_label else None
-        self.widget.value = class_mix_png(labels_of(model.last.batch.y, names), names, counts)
+        self.widget.value = class_mix_png(
+            soft_labels(model.last.batch.y, names), names, model.class_counts()
+        )
 
 
 class MemoryView(LabView):
@@ -196,12 +389,23 @@ class MemoryView(LabView):
 #: The lab's views in tab order; the first is the grid, redrawn on every change.
 VIEWS: tuple[type[LabView], ...] = (
     GridView,
+    CompareView,
+    ZoomView,
     PairsView,
     DrawsView,
     OpAloneView,
     ClassMixView,
     MemoryView,
 )
+
+
+def count_text(count: float) -> str:
+    """A class count as shown: whole counts as they are, soft ones with two decimals.
+
+    >>> count_text(7), count_text(7.382)
+    ('7', '7.38')
+    """
+    return str(int(count)) if float(count).is_integer() else f"{count:.2f}"
 
 
 def error_html(title: str, error: BaseException) -> str:
@@ -212,7 +416,7 @@ def error_html(title: str, error: BaseException) -> str:
     )
 
 
-def class_line_html(counts: dict[str, int]) -> str:
+def class_line_html(counts: dict[str, float]) -> str:
     """The line under the grid: how many samples of each class, a warning when only one."""
     present = sum(1 for c in counts.values() if c)
     warning = (
@@ -222,7 +426,7 @@ def class_line_html(counts: dict[str, int]) -> str:
     )
     return (
         f"<small>class mix: {present} of {len(counts)} classes: "
-        + ", ".join(f"{html.escape(k)}&nbsp;{v}" for k, v in counts.items())
+        + ", ".join(f"{html.escape(k)}&nbsp;{count_text(v)}" for k, v in counts.items())
         + f"</small>{warning}"
     )
 

@@ -13,39 +13,31 @@ import ipywidgets as widgets
 from genlab import registry
 from genlab.integrations.dask import channel_stats
 from genlab.lab.controls import ParamControl, make_control
+from genlab.lab.lab_compare import Comparison
+from genlab.lab.lab_io import FilesBox
 from genlab.lab.lab_model import ExportResult, LabModel, photo_pipeline
-from genlab.lab.lab_panel import StagePanel, button
+from genlab.lab.lab_panel import STYLE, AddMenu, StagePanel, button, short_error
 from genlab.lab.lab_views import (
     VIEWS,
     ClassMixView,
+    CompareView,
     DrawsView,
     GridView,
     LabView,
     MemoryView,
     OpAloneView,
     PairsView,
+    ZoomView,
     class_line_html,
     error_html,
     export_html,
     memory_html,
 )
-from genlab.lab.menu import is_heading, menu_options
 from genlab.lab.throttle import Throttle
 from genlab.pipeline import Pipeline
 from genlab.sources.dataset import SOURCE_PARAMS
 
 __all__ = ["PipelineLab"]
-
-#: Tabs sized to their titles (a row that wraps when narrow) so every title reads in full.
-_STYLE = """<style>
-.jupyter-widgets.genlab-views > .lm-TabBar { height: auto !important; min-height: 0 !important; }
-.jupyter-widgets.genlab-views > .lm-TabBar .lm-TabBar-content { flex-wrap: wrap; }
-.jupyter-widgets.genlab-views > .lm-TabBar .lm-TabBar-tab {
-  flex: 0 0 auto !important; max-width: none !important; padding: 0 8px; }
-.jupyter-widgets.genlab-views > .lm-TabBar .lm-TabBar-tabLabel { overflow: visible !important; }
-.genlab-help .widget-html-content, .genlab-members .widget-html-content {
-  line-height: 1.3; align-self: center; }
-</style>"""
 
 
 class PipelineLab(widgets.VBox):
@@ -69,6 +61,8 @@ class PipelineLab(widgets.VBox):
         Default path (without suffix) the *export* button writes ``.json`` and ``.py`` to.
     image_format
         ``"png"`` or ``"jpeg"`` for the grid pictures.
+    tile_px
+        Side of a tile in the grids, in pixels (say 160 on a wide screen).
 
     Notes
     -----
@@ -90,11 +84,14 @@ class PipelineLab(widgets.VBox):
         throttle: float = 0.15,
         export_stem: str | os.PathLike = "genlab-export/pipeline",
         image_format: str = "png",
+        tile_px: int = 112,
     ) -> None:
         self.model = LabModel(
             _pipeline_of(pipeline_or_folder, batch_size, seed), epoch, batch_index
         )
         self.image_format = image_format
+        self.tile_px = tile_px
+        self.comparison = Comparison(self.model)
         self._pending: set[int] = set()
         self._syncing = False
         self.throttle = Throttle(self._apply_pending, throttle)
@@ -110,7 +107,7 @@ class PipelineLab(widgets.VBox):
         )
         left = self._build_left(export_stem)
         right = self._build_right()
-        super().__init__([widgets.HTML(_STYLE), self.message, widgets.HBox([left, right])])
+        super().__init__([widgets.HTML(STYLE), self.message, widgets.HBox([left, right])])
         self.add_class("genlab-lab")
         self._rebuild_stages()
         self._redraw()
@@ -138,40 +135,15 @@ class PipelineLab(widgets.VBox):
         )
 
     def _build_add_menu(self) -> list[widgets.Widget]:
-        self.add_choice = widgets.Dropdown(
-            options=menu_options(), layout=widgets.Layout(width="18em")
-        )
-        self.add_choice.add_class("genlab-add-choice")
-        self.add_help = _html("genlab-add-help")
-        self.add_help.add_class("genlab-help")
-        self.add_choice.observe(lambda _change: self._on_choice(), names="index")
-        self._on_choice()
-        return [
-            widgets.HBox([self.add_choice, button("add", "genlab-add", self._on_add)]),
-            self.add_help,
-        ]
+        self.add_menu = AddMenu(self.add_stage)
+        self.add_choice, self.add_help = self.add_menu.choice, self.add_menu.help
+        return [self.add_menu.widget]
 
     def _build_files(self, export_stem: str | os.PathLike) -> list[widgets.Widget]:
-        self.export_path = widgets.Text(
-            value=str(export_stem), description="export to", layout=widgets.Layout(width="26em")
-        )
-        self.export_path.add_class("genlab-export-path")
-        self.export_result = _html("genlab-export-result")
-        self.load_path = widgets.Text(
-            placeholder="spec.json", description="load spec", layout=widgets.Layout(width="26em")
-        )
-        self.load_path.add_class("genlab-load-path")
-        export = button(
-            "export",
-            "genlab-export",
-            self._on_export,
-            "write the spec (.json) and a Python file (.py)",
-        )
-        return [
-            widgets.HBox([self.export_path, export]),
-            self.export_result,
-            widgets.HBox([self.load_path, button("load", "genlab-load", self._on_load)]),
-        ]
+        self.files = FilesBox(self, export_stem)
+        self.export_path, self.export_result = self.files.export_path, self.files.export_result
+        self.load_path = self.files.load_path
+        return [self.files.widget]
 
     def _build_statistics(self) -> widgets.HBox:
         self.stats_progress = widgets.IntProgress(
@@ -197,7 +169,7 @@ class PipelineLab(widgets.VBox):
             self.views.set_title(i, view.title)
         self.views.add_class("genlab-views")
         # the views' widgets, by the names the lab has always offered
-        self.grid = self.view(GridView).widget
+        self.grid = self.view(GridView).image
         self.compare = self.view(PairsView).widget
         self.draws_image = self.view(DrawsView).widget
         self.op_choice, self.op_image = self.op_view.choice, self.op_view.image
@@ -213,7 +185,8 @@ class PipelineLab(widgets.VBox):
             self.new_draw,
             "new random augmentations of the same images (raises augment's seed)",
         )
-        buttons = [button("next batch", "genlab-next-batch", self.next_batch), new_draw]
+        pin = button("pin as A", "genlab-pin-top", self.pin, "keep these settings as A and compare")
+        buttons = [button("next batch", "genlab-next-batch", self.next_batch), new_draw, pin]
         return widgets.VBox(
             [widgets.HBox([*buttons, self.status]), self.views, self.class_line, self.memory_table],
             layout=widgets.Layout(width="54%"),
@@ -237,20 +210,25 @@ class PipelineLab(widgets.VBox):
 
     def set_params(self, stage: int | str, **params: Any) -> bool:
         """Change parameters of a stage (by position or name); returns whether it was kept."""
-        return self._act(lambda: self.model.set_params(stage, **params))
+        return self._act(lambda: self.model.set_params(stage, **params), stage=stage)
 
     def enable(self, stage: int | str, enabled: bool = True) -> bool:
         """Switch a stage on or off."""
-        return self._act(lambda: self.model.enable(stage, enabled))
+        return self._act(lambda: self.model.enable(stage, enabled), stage=stage)
 
     def move(self, stage: int | str, to: int) -> bool:
         """Move a stage to position ``to``."""
         return self._act(lambda: self.model.move(stage, to), structure=True)
 
     def add_stage(self, name: str, index: int | None = None, **params: Any) -> bool:
-        """Insert a registered stage at ``index``; by default an op goes after the last op
-        (or after ``read_images``), a pipeline stage at the end (:meth:`LabModel.place_for`)."""
-        return self._act(lambda: self.model.add(name, index, **params), structure=True)
+        """Insert a registered stage at ``index``, by default where it belongs
+        (:meth:`LabModel.place_for`: an op before batch mixing, ``rescale_images`` and
+        ``shuffle_samples``); its box opens, highlighted."""
+        try:
+            at = self.model.place_for(name) if index is None else index
+        except Exception:  # an unknown name: the model's add says so
+            at = None
+        return self._act(lambda: self.model.add(name, at, **params), structure=True, new=at)
 
     def remove_stage(self, stage: int | str) -> bool:
         """Remove a stage."""
@@ -297,18 +275,66 @@ class PipelineLab(widgets.VBox):
         return self._act(action)
 
     def load(self, spec_or_path: dict | str | os.PathLike) -> bool:
-        """Load a spec (dict or JSON file) into the lab."""
-        return self._act(lambda: self.model.load(spec_or_path), structure=True)
+        """Load a spec (dict or JSON file) into the lab, at the position an export saved with it
+        (so the grid is the exported one), and say so under the load button."""
+        kept = self._act(lambda: self.model.load(spec_or_path), structure=True)
+        if kept:
+            name = "the spec given" if isinstance(spec_or_path, dict) else spec_or_path
+            pipeline = self.model.pipeline
+            self.files.loaded(name, self.model.epoch, self.model.batch_index, pipeline.augment_seed)
+        return kept
+
+    # -- compare and zoom -------------------------------------------------------------------
+    def select(self, view_class: type[LabView]) -> None:
+        """Show the view of class ``view_class``."""
+        self.views.selected_index = self.view_list.index(self.view(view_class))
+
+    def pin(self) -> None:
+        """Pin the current settings as A and open the compare view (go on tuning B)."""
+        self.comparison.pin()
+        self._stale_views.add(self.view_list.index(self.view(CompareView)))
+        self.select(CompareView)
+        self._render_views()
+
+    def swap(self) -> bool:
+        """Tune A from now on; what was B is pinned."""
+        return self._act(self.comparison.swap, structure=True)
+
+    def drop_pinned(self) -> None:
+        """Forget A."""
+        self.comparison.drop()
+        self._stale_views.add(self.view_list.index(self.view(CompareView)))
+        self._render_views()
+
+    def export_compared(
+        self, which: str, stem: str | os.PathLike | None = None
+    ) -> ExportResult | None:
+        """Export A or B as the compare view shows it, to ``stem`` (by default the export
+        path with ``-A`` or ``-B`` added)."""
+        view = self.view(CompareView)
+        stem = stem or f"{Path(self.export_path.value).with_suffix('')}-{which}"
+        try:
+            result = self.comparison.export(which, stem)
+        except Exception as error:  # shown in the widget, not as a traceback
+            view.result.value = error_html(f"cannot export {which}:", error)
+            return None
+        view.result.value = f"<b>{which}</b>: " + export_html(result)
+        return result
+
+    def zoom(self, sample: int) -> None:
+        """Open the zoom view on sample ``sample`` of the grid."""
+        view = self.view(ZoomView)
+        self._stale_views.add(self.view_list.index(view))
+        view.sample.value = sample
+        self.select(ZoomView)
+        self._render_views()
 
     # -- building the stage panel -----------------------------------------------------------
-    def _rebuild_stages(self) -> None:
+    def _rebuild_stages(self, new: int | None = None) -> None:
         self._syncing = True
         try:
-            self.panel.rebuild(self.model.pipeline)
-            chosen = self.add_choice.value
-            self.add_choice.options = menu_options()
-            if chosen in registry.names():
-                self.add_choice.value = chosen
+            self.panel.rebuild(self.model.pipeline, new=new)
+            self.add_menu.refresh()
             stages = self.model.pipeline.stages
             shown = self.op_choice.value
             self.op_choice.options = [
@@ -322,38 +348,63 @@ class PipelineLab(widgets.VBox):
         finally:
             self._syncing = False
 
-    def _sync_controls(self) -> None:
-        """Show the model's (last good) values in every control."""
+    def _sync_controls(self, keep: int | None = None) -> None:
+        """Show the model's (last good) values in every control but those of stage ``keep``."""
         self._syncing = True
         try:
-            self.panel.show(self.model.pipeline)
+            self.panel.show(self.model.pipeline, keep=keep)
             for name, control in self.source_controls.items():
                 control.value = self.model.pipeline.source[name]
         finally:
             self._syncing = False
 
     # -- reacting to the user ---------------------------------------------------------------
-    def _act(self, action: Callable[[], Any], structure: bool = False) -> bool:
-        """Run a model action; show its error (keeping the last good state) or redraw."""
+    def _act(
+        self,
+        action: Callable[[], Any],
+        structure: bool = False,
+        stage: int | str | None = None,
+        new: int | None = None,
+    ) -> bool:
+        """Run a model action; show its error (keeping the last good state) or redraw.
+
+        The error of an action on ``stage`` shows in that stage's box, whose controls keep
+        what the user typed; any other error shows at the top. ``new`` is the position of a
+        stage just added (unfolded, highlighted, scrolled to).
+        """
         try:
             action()
         except Exception as error:  # shown in the widget, not as a traceback
-            self.message.value = (
-                f"<div class='genlab-error' style='color:#cf222e'><b>not applied:</b> "
-                f"{html.escape(type(error).__name__)}: {html.escape(str(error))}"
-                f"<br><small>the lab keeps the last good state</small></div>"
-            )
+            at = self._position_or_none(stage)
             if structure:
                 self._rebuild_stages()
-            else:
+            if at is None:
+                self.message.value = (
+                    f"<div class='genlab-error' style='color:#cf222e'><b>not applied:</b> "
+                    f"{html.escape(short_error(error))}"
+                    f"<br><small>the lab keeps the last good state</small></div>"
+                )
                 self._sync_controls()
+            else:
+                self.message.value = ""
+                self._sync_controls(keep=at)
+                self.panel.show_error(at, error)
             return False
         self.message.value = ""
+        at = self._position_or_none(stage)
+        if at is not None:
+            self.panel.fixed(at)
         if structure:
-            self._rebuild_stages()
+            self._rebuild_stages(new=new)
         self._sync_controls()
         self._redraw()
         return True
+
+    def _position_or_none(self, stage: int | str | None) -> int | None:
+        try:
+            return None if stage is None else self.model.pipeline._position(stage)
+        except (IndexError, KeyError, ValueError, TypeError):
+            return None
 
     def _on_toggle(self, position: int, enabled: bool) -> None:
         if not self._syncing:
@@ -379,55 +430,17 @@ class PipelineLab(widgets.VBox):
                     raise RuntimeError("the stages changed while a value was being edited")
                 pipeline.set_params(position, **values[position])
 
-        self._act(lambda: self.model.apply(edit))
+        self._act(lambda: self.model.apply(edit), stage=pending[0] if len(pending) == 1 else None)
 
     def _on_source_change(self, _control: ParamControl) -> None:
         if not self._syncing:
             values = {name: c.value for name, c in self.source_controls.items()}
             self._act(lambda: self.model.set_source(**values))
 
-    def _on_choice(self) -> None:
-        """A heading chosen moves to its first entry; the chosen entry's help shows below."""
-        index, name = self.add_choice.index, self.add_choice.value
-        if is_heading(name):
-            if index + 1 < len(self.add_choice.options):
-                self.add_choice.index = index + 1  # observed: this method runs again
-            return
-        info = registry.get(name) if name is not None else None
-        self.add_help.value = (
-            "" if info is None else
-            f"<small><code>{html.escape(name)}</code> ({html.escape(info.kind)}): "
-            f"{html.escape(info.help.replace('``', ''))}</small>"
-        )  # fmt: skip
-
-    def _on_add(self) -> None:
-        if not is_heading(self.add_choice.value):
-            self.add_stage(self.add_choice.value)
-
     def _on_op_choice(self) -> None:
         if not self._syncing:
             self._stale_views.add(self.view_list.index(self.op_view))
             self._render_views()
-
-    def _on_export(self) -> None:
-        try:
-            result = self.export(self.export_path.value)
-        except Exception as error:
-            self.export_result.value = (
-                f"<span style='color:#cf222e'>export failed: {html.escape(type(error).__name__)}: "
-                f"{html.escape(str(error))}</span>"
-            )
-            return
-        self.export_result.value = export_html(result)
-
-    def _on_load(self) -> None:
-        path = self.load_path.value.strip()
-        if not path:
-            self.message.value = (
-                "<span style='color:#cf222e'>type the path of a spec file to load</span>"
-            )
-            return
-        self.load(Path(path))
 
     # -- drawing ------------------------------------------------------------------------------
     def header(self) -> str:

@@ -64,7 +64,7 @@ def class_mix_png(
     """
     names = list(class_names) or sorted(set(labels))
     if counts is not None:
-        counts = [int(counts.get(name, 0)) for name in names]
+        counts = [float(counts.get(name, 0)) for name in names]
     else:
         counts = [sum(1 for label in labels if label == name) for name in names]
     figure = Figure(figsize=(max(3.0, 0.35 * len(names) + 1.5), 2.2), dpi=80)

@@ -82,6 +82,17 @@ def _run_tuning_notebook(lab) -> None:
     assert page.locator(".jupyter-widgets-error-widget").count() == 0, "a widget failed to render"
 
 
+def unfold(page, stage: str) -> None:
+    """Open the folded box of ``stage`` (its settings become visible)."""
+    fold = page.locator(f".genlab-stage-{stage} button.genlab-fold").first
+    fold.scroll_into_view_if_needed()
+    if fold.text_content().strip() == "▸":
+        fold.click()
+    page.locator(f".genlab-stage-{stage} .genlab-stage-body").first.wait_for(
+        state="visible", timeout=WAIT_MS
+    )
+
+
 def _stage_names(page) -> list[str]:
     """The stage toggles' labels, top to bottom ("1. read_images", ...), numbers dropped."""
     labels = page.locator(".genlab-stages .genlab-toggle").all_text_contents()
@@ -113,7 +124,8 @@ def test_tuning_notebook_toggle_slider_export(lab, jupyterlab_server):
     grid_on = _grid_src(page)
     assert grid_on == grid
 
-    # move the hflip op's probability slider to its end (1.00)
+    # move the hflip op's probability slider to its end (1.00), its folded box opened first
+    unfold(page, "hflip")
     handle = page.locator(".genlab-stage-hflip .genlab-param-p .noUi-handle[role=slider]").first
     handle.scroll_into_view_if_needed()
     handle.focus()
