@@ -21,8 +21,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from . import remote, storage
+from .tar_headers import MAX_MEMBER_BYTES, normalise_name, tar_members
 
-__all__ = ["ResumableStream", "Sample", "Skip", "iter_samples"]
+__all__ = [
+    "MAX_MEMBER_BYTES",
+    "ResumableStream",
+    "Sample",
+    "Skip",
+    "iter_samples",
+    "normalise_name",
+]
 
 _DISCARD_CHUNK = 1 << 20
 
@@ -149,59 +157,56 @@ def split_name(name: str) -> tuple[str, str]:
     return (f"{folder}/{stem}" if folder else stem), ext.lower()
 
 
-def _check_end(tar: tarfile.TarFile) -> None:
-    """Raise ReadError unless the archive ended at its end-of-archive zero blocks.
-
-    In stream mode tarfile ends quietly at a damaged header past the first member, and at a file
-    cut on a header boundary: what follows the last header it read must be zeros, and there must
-    be some (tar writes two zero blocks; the first was read as the end header).
-    """
-    seen = 0
-    while True:
-        chunk = tar.fileobj.read(1 << 16)
-        if not chunk:
-            break
-        if chunk.count(0) != len(chunk):
-            raise tarfile.ReadError("a damaged member header (data follows the end of the archive)")
-        seen += len(chunk)
-    if seen == 0:
-        raise tarfile.ReadError("the archive is cut short (no end-of-archive blocks)")
-
-
 def iter_samples(
     url: str, policy: remote.RetryPolicy | None = None, storage_options: dict | None = None
 ) -> Iterator[Sample | Skip]:
     """Stream the samples of one tar shard in member order; problems come as :class:`Skip` records.
 
-    A read that still fails after the retries, a member cut short and a corrupt header each end
-    the shard with one ``Skip`` (a stream cannot step over a damaged member); what came before
-    is kept. Hidden members (``._*``, ``__MACOSX``) and directories are passed over.
+    Nothing the shard could deliver is lost:
+
+    - a member that is not used is named in a ``Skip``: an unsafe name (absolute, or with a
+      ``..`` component), a link, a device or other non-file, a member larger than
+      :data:`MAX_MEMBER_BYTES`, a second member with the extension a sample already has (the
+      first is kept). Directories and hidden members (a component starting with ``.``, or
+      ``__MACOSX``) are passed over, as class-folder discovery passes over hidden files;
+    - names are normalised as tar tools do (``./a//0001.jpg`` is ``a/0001.jpg``);
+    - a read that still fails after the retries or past the deadline, a member or header cut short
+      and a damaged header end the shard with one ``Skip`` (a stream cannot step over them), after
+      the sample in progress is delivered with the members that arrived whole.
+
+    Skipped bytes are read and discarded, never sought past: a header claiming 2**60 bytes ends
+    the shard at the real end of the file.
     """
     stream = ResumableStream(url, policy, storage_options)
     key, fields, number, last = None, {}, 0, "(start)"
     try:
-        with tarfile.open(fileobj=io.BufferedReader(stream, 1 << 16), mode="r|") as tar:
-            for member in tar:
-                last = member.name
-                if not member.isfile() or "/." in f"/{member.name}" or "__MACOSX" in member.name:
-                    continue
-                member_key, ext = split_name(member.name)
-                if member_key != key:
-                    if key is not None:
-                        yield Sample(key, number, fields)
-                        number += 1
-                    key, fields = member_key, {}
-                data = tar.extractfile(member).read()
-                if len(data) != member.size:
-                    raise tarfile.ReadError(f"member {member.name!r} is cut short")
-                fields[ext] = data
-            _check_end(tar)
+        for name, data, reason in tar_members(io.BufferedReader(stream, 1 << 16)):
+            last = name
+            if data is None:
+                if reason:
+                    yield Skip(f"{url}#{name}", reason)
+                continue
+            member_key, ext = split_name(normalise_name(name))
+            if member_key != key:
+                if fields:
+                    yield Sample(key, number, fields)
+                    number += 1
+                key, fields = member_key, {}
+            if ext in fields:
+                yield Skip(
+                    f"{url}#{name}",
+                    f"duplicate member: sample {key!r} already has a .{ext} member (the first is kept)",
+                )
+                continue
+            fields[ext] = data
     except (tarfile.TarError, EOFError, OSError) as e:
+        if fields:
+            yield Sample(key, number, fields)
         yield Skip(
             f"{url}#{last}", f"shard unreadable after member {last!r}: {type(e).__name__}: {e}"
         )
         return
     finally:
         stream.close()
-    if key is not None:
+    if fields:
         yield Sample(key, number, fields)
