@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import io
 import tarfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from fsspec.asyn import sync as _run_on_loop
 
 from . import remote, storage
 from .tar_headers import MAX_MEMBER_BYTES, normalise_name, tar_members
@@ -39,8 +42,11 @@ class ResumableStream(io.RawIOBase):
     """A read-only, forward-only file over ``url`` that resumes where it was after a failure.
 
     Local paths are read directly. Network URLs are read through fsspec with the filesystem's
-    per-request timeouts; each ``read`` is retried per ``policy`` (its deadline bounds one read,
-    retries included). ``reopened`` counts the times the file had to be opened again.
+    per-request timeouts; each ``read`` is retried per ``policy``, and ``policy.deadline`` bounds
+    the whole file, every read and retry included: past it a read raises ``TimeoutError``, however
+    the server trickles its bytes. Over HTTP(S) a read in progress is cancelled when the deadline
+    comes; on other protocols it ends within one per-request timeout. ``reopened`` counts the times
+    the file had to be opened again.
     """
 
     def __init__(
@@ -57,6 +63,8 @@ class ResumableStream(io.RawIOBase):
         self.reopened = 0
         self._file = None
         self._remote = storage.is_remote(self.url)
+        self._http = remote.protocol_of(self.url) in remote.HTTP_PROTOCOLS
+        self._until: float | None = None  # the deadline of the whole file, from the first read
 
     def readable(self) -> bool:
         """Always True: the stream is read-only."""
@@ -95,12 +103,14 @@ class ResumableStream(io.RawIOBase):
             except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is dropped
                 pass
 
-    def _read(self, size: int) -> bytes:
+    def _read(self, size: int, timeout: float | None = None) -> bytes:
         if self._file is None:
             if self.position:
                 self.reopened += 1
             self._file = self._open()
         try:
+            if self._http and timeout is not None:  # cancelled when the time is up
+                return _run_on_loop(self._file.loop, self._file._read, size, timeout=timeout)
             return self._file.read(size)
         except BaseException:
             self._drop()
@@ -110,11 +120,20 @@ class ResumableStream(io.RawIOBase):
         """Read up to ``len(buffer)`` bytes into ``buffer`` (retried per the policy); the count read."""
         size = len(buffer)
         if self._remote:
+            if self._until is None:
+                self._until = time.monotonic() + self.policy.deadline
+            if time.monotonic() >= self._until:
+                self._drop()
+                raise TimeoutError(
+                    f"streaming {self.url!r} passed its deadline of {self.policy.deadline:g}s "
+                    f"at byte {self.position}"
+                )
             data = remote.with_retries(
-                lambda _timeout: self._read(size),
+                lambda timeout: self._read(size, timeout),
                 url=self.url,
                 action="streaming",
                 policy=self.policy,
+                until=self._until,
             )
         else:
             data = self._read(size)
