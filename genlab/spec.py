@@ -50,6 +50,9 @@ _TOP_KEYS = {
     "run", "manifest",
 }  # fmt: skip
 _RUN_KEYS = {"num_workers", "worker_kind", "prefetch", "shard"}
+MAX_SPEC_DEPTH = 64
+"""Specs nest at most this many JSON levels (the top object is level 1; a nested op group such as
+``one_of`` takes 3, so about 19 groups nest); deeper ones are refused with a ValueError."""
 
 
 def _jsonable(value: Any) -> Any:
@@ -96,6 +99,31 @@ def pipeline_to_spec(pipeline, *, manifest: bool = False) -> dict:
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise ValueError(f"invalid genlab spec: {message}")
+
+
+def check_depth(value: Any, limit: int = MAX_SPEC_DEPTH) -> None:
+    """Raise ValueError naming the first key nested deeper than ``limit`` levels (no recursion).
+
+    >>> check_depth({"a": [[[1]]]}, limit=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: invalid genlab spec: nested deeper than 3 levels at 'a[0][0]'
+    """
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
+    while stack:
+        item, where, depth = stack.pop()
+        if not isinstance(item, (dict, list, tuple)):
+            continue
+        if depth > limit:
+            raise ValueError(
+                f"invalid genlab spec: nested deeper than {limit} levels at {where[:200]!r}"
+            )
+        if isinstance(item, dict):
+            stack.extend(
+                (v, f"{where}.{k}" if where else str(k), depth + 1) for k, v in item.items()
+            )
+        else:
+            stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(item))
 
 
 def _v1_to_v2(spec: dict) -> dict:
@@ -146,6 +174,7 @@ def pipeline_from_spec(spec: dict, *, index=None):
     """Rebuild a :class:`~genlab.pipeline.Pipeline` from a spec, checking everything in it."""
     from .pipeline import RUN_PARAMS, Pipeline, StageConfig
 
+    check_depth(spec)
     spec = migrate(spec)
     unknown = sorted(set(spec) - _TOP_KEYS)
     _require(not unknown, f"unknown key {unknown[:1]!r}; known keys: {sorted(_TOP_KEYS)}")
@@ -154,7 +183,7 @@ def pipeline_from_spec(spec: dict, *, index=None):
     from .sources.kinds import SOURCE_KINDS
 
     _require(
-        source.get("name") in SOURCE_KINDS,
+        isinstance(source.get("name"), str) and source["name"] in SOURCE_KINDS,
         f"unknown source {source.get('name')!r}; known source kinds: {sorted(SOURCE_KINDS)}",
     )
     stages = spec.get("stages", [])
@@ -212,13 +241,30 @@ def save(pipeline, path: str | os.PathLike, *, manifest: bool = False) -> str:
 
 
 def load(path: str | os.PathLike):
-    """Read a spec file (JSON) and rebuild the pipeline. Never executes code from the file."""
-    with open(path, encoding="utf-8") as f:
-        try:
-            spec = json.load(f)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{str(path)!r} is not valid JSON: {e}") from e
-    return pipeline_from_spec(spec)
+    """Read a spec file (JSON) and rebuild the pipeline. Never executes code from the file.
+
+    Whatever is wrong in the file is a ValueError that names it: not UTF-8, not JSON, nested
+    deeper than :data:`MAX_SPEC_DEPTH`, or a spec error (the key and what was expected).
+    """
+    where = repr(str(path))
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError(
+            f"{where} is not UTF-8 text (byte {e.start}); a spec is UTF-8 JSON"
+        ) from None
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{where} is not valid JSON: {e}") from e
+    except RecursionError:
+        raise ValueError(f"{where}: JSON nested deeper than {MAX_SPEC_DEPTH} levels") from None
+    try:
+        return pipeline_from_spec(spec)
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from e
 
 
 def python_expression(pipeline, prefix: str = "") -> str:

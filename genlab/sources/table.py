@@ -39,6 +39,11 @@ def _jsonable_cell(value: Any) -> Any:
         return [_jsonable_cell(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, bytes):  # a Parquet binary column: text stored as bytes
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"a cell of {len(value)} bytes is not UTF-8 text") from None
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
@@ -93,10 +98,26 @@ def _read_file(url: str, path_column: str, label_column: str, policy) -> tuple[l
             raise ImportError(
                 "reading a Parquet table needs pandas and pyarrow: pip install 'genlab[tables]'"
             ) from e
-        frame = pd.read_parquet(io.BytesIO(storage.read_bytes(url, policy)))
-        columns = table_columns(frame, path_column, label_column)
+        try:
+            frame = pd.read_parquet(io.BytesIO(storage.read_bytes(url, policy)))
+        except (OSError, ImportError):
+            raise
+        except Exception as e:  # noqa: BLE001 - pyarrow's errors; the message may quote the file
+            raise ValueError(
+                f"table {url!r} is not a readable Parquet file ({type(e).__name__})"
+            ) from None
+        try:
+            columns = table_columns(frame, path_column, label_column)
+        except ValueError as e:
+            raise ValueError(f"table {url!r}: {e}") from None
         return columns[path_column], columns[label_column]
-    text = storage.read_bytes(url, policy).decode("utf-8-sig")
+    raw = storage.read_bytes(url, policy)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError(
+            f"table {url!r} is not UTF-8 text (byte {e.start}); save the CSV as UTF-8"
+        ) from None
     delimiter = "\t" if lower.endswith((".tsv", ".tab")) else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     _check_columns(reader.fieldnames or [], path_column, label_column, repr(url))
