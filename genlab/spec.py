@@ -170,8 +170,11 @@ def migrate(spec: dict) -> dict:
     return spec
 
 
-def pipeline_from_spec(spec: dict, *, index=None):
-    """Rebuild a :class:`~genlab.pipeline.Pipeline` from a spec, checking everything in it."""
+def pipeline_from_spec(spec: dict, *, index=None, trusted: bool = True):
+    """Rebuild a :class:`~genlab.pipeline.Pipeline` from a spec, checking everything in it.
+
+    ``trusted=False`` (a spec from someone else) turns on a table source's ``confine_to_root``.
+    """
     from .pipeline import RUN_PARAMS, Pipeline, StageConfig
 
     check_depth(spec)
@@ -215,6 +218,8 @@ def pipeline_from_spec(spec: dict, *, index=None):
     _require(not extra, f"'run' has unknown key {extra[:1]!r}; known keys: {sorted(_RUN_KEYS)}")
     source_params = source.get("params", {})
     _require(isinstance(source_params, dict), "'source.params' must be an object")
+    if not trusted and source["name"] == "table":
+        source_params = {**source_params, "confine_to_root": True}
     shard = run.get("shard", [0, 1])
     _require(
         isinstance(shard, list) and len(shard) == 2,
@@ -240,8 +245,11 @@ def save(pipeline, path: str | os.PathLike, *, manifest: bool = False) -> str:
     return str(path)
 
 
-def load(path: str | os.PathLike):
+def load(path: str | os.PathLike, *, trusted: bool = True):
     """Read a spec file (JSON) and rebuild the pipeline. Never executes code from the file.
+
+    ``trusted=False`` is for a spec from someone else: a table source's rows may then not leave
+    its root (``confine_to_root``; see :func:`genlab.sources.table.index_table`).
 
     Whatever is wrong in the file is a ValueError that names it: not UTF-8, not JSON, nested
     deeper than :data:`MAX_SPEC_DEPTH`, or a spec error (the key and what was expected).
@@ -262,7 +270,7 @@ def load(path: str | os.PathLike):
     except RecursionError:
         raise ValueError(f"{where}: JSON nested deeper than {MAX_SPEC_DEPTH} levels") from None
     try:
-        return pipeline_from_spec(spec)
+        return pipeline_from_spec(spec, trusted=trusted)
     except ValueError as e:
         raise ValueError(f"{where}: {e}") from e
 
