@@ -182,6 +182,7 @@ class Pipeline:
         shuffle: bool = True,
         drop_last: bool = False,
         retry: dict | None = None,
+        confine_to_root: bool = False,
         stages: Sequence[Any] | None = None,
         **options: Any,
     ) -> Pipeline:
@@ -192,7 +193,9 @@ class Pipeline:
         integers, or lists / ``label_separator``-joined strings for multi-label data (multi-hot
         ``y``). A row without a path or label is reported in ``report.ignored`` by row number;
         a row whose file cannot be read follows ``read_images``' ``on_error`` and is reported
-        by row number and path. See :mod:`genlab.sources.table`.
+        by row number and path. With ``confine_to_root`` (for tables from untrusted hands) a row
+        whose path leaves ``root`` is not read and is reported in ``ignored``. See
+        :mod:`genlab.sources.table`.
 
         ``options`` are the run settings of :class:`Pipeline` (``seed``, ``num_workers``,
         ``worker_kind``, ``prefetch``, ``augment_seed``), as for :meth:`from_folder`.
@@ -201,7 +204,7 @@ class Pipeline:
             "table": table_columns(table, path_column, label_column), "path_column": path_column,
             "label_column": label_column, "root": str(root or ""), "label_separator": label_separator,
             "class_names": class_names, "batch_size": batch_size, "shuffle": shuffle,
-            "drop_last": drop_last, "retry": retry,
+            "drop_last": drop_last, "retry": retry, "confine_to_root": confine_to_root,
         }  # fmt: skip
         return cls(source, stages, source_kind="table", **options)
 
@@ -488,9 +491,12 @@ class Pipeline:
         return pipeline_to_spec(self, manifest=manifest)
 
     @classmethod
-    def from_spec(cls, spec: dict, *, index: Any = None) -> Pipeline:
-        """Rebuild a pipeline from a spec; ValueError names whatever is wrong in it."""
-        return cls(**pipeline_arguments(spec, index=index))
+    def from_spec(cls, spec: dict, *, index: Any = None, trusted: bool = True) -> Pipeline:
+        """Rebuild a pipeline from a spec; ValueError names whatever is wrong in it.
+
+        ``trusted=False`` confines a table source's paths to its root (see :func:`genlab.load`).
+        """
+        return cls(**pipeline_arguments(spec, index=index, trusted=trusted))
 
     def save(self, path: str, *, manifest: bool = False) -> str:
         """Write the spec as JSON to ``path``; ``manifest=True`` keeps the listing in it too."""

@@ -15,9 +15,11 @@ import os
 from .pipeline import Pipeline
 from .spec_format import (
     FORMAT,
+    MAX_SPEC_DEPTH,
     MIGRATIONS,
     RUN_PARAMS,
     SCHEMA_VERSION,
+    check_depth,
     migrate,
     pipeline_arguments,
     pipeline_to_spec,
@@ -28,9 +30,11 @@ from .spec_format import (
 
 __all__ = [
     "FORMAT",
+    "MAX_SPEC_DEPTH",
     "MIGRATIONS",
     "RUN_PARAMS",
     "SCHEMA_VERSION",
+    "check_depth",
     "migrate",
     "pipeline_to_spec",
     "pipeline_from_spec",
@@ -42,16 +46,40 @@ __all__ = [
 ]
 
 
-def pipeline_from_spec(spec: dict, *, index=None):
-    """Rebuild a :class:`~genlab.pipeline.Pipeline` from a spec, checking everything in it."""
-    return Pipeline.from_spec(spec, index=index)
+def pipeline_from_spec(spec: dict, *, index=None, trusted: bool = True):
+    """Rebuild a :class:`~genlab.pipeline.Pipeline` from a spec, checking everything in it.
+
+    ``trusted=False`` (a spec from someone else) turns on a table source's ``confine_to_root``.
+    """
+    return Pipeline.from_spec(spec, index=index, trusted=trusted)
 
 
-def load(path: str | os.PathLike):
-    """Read a spec file (JSON) and rebuild the pipeline. Never executes code from the file."""
-    with open(path, encoding="utf-8") as f:
-        try:
-            spec = json.load(f)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{str(path)!r} is not valid JSON: {e}") from e
-    return pipeline_from_spec(spec)
+def load(path: str | os.PathLike, *, trusted: bool = True):
+    """Read a spec file (JSON) and rebuild the pipeline. Never executes code from the file.
+
+    ``trusted=False`` is for a spec from someone else: a table source's rows may then not leave
+    its root (``confine_to_root``; see :func:`genlab.sources.table.index_table`).
+
+    Whatever is wrong in the file is a ValueError that names it: not UTF-8, not JSON, nested
+    deeper than :data:`~genlab.spec_format.MAX_SPEC_DEPTH`, or a spec error (the key and what was
+    expected).
+    """
+    where = repr(str(path))
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError(
+            f"{where} is not UTF-8 text (byte {e.start}); a spec is UTF-8 JSON"
+        ) from None
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{where} is not valid JSON: {e}") from e
+    except RecursionError:
+        raise ValueError(f"{where}: JSON nested deeper than {MAX_SPEC_DEPTH} levels") from None
+    try:
+        return pipeline_from_spec(spec, trusted=trusted)
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from e

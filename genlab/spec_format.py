@@ -39,6 +39,8 @@ from .sources.manifest import index_from_manifest, index_to_manifest
 
 __all__ = [
     "FORMAT",
+    "MAX_SPEC_DEPTH",
+    "check_depth",
     "SCHEMA_VERSION",
     "RUN_PARAMS",
     "migrate",
@@ -72,6 +74,9 @@ _TOP_KEYS = {
     "run", "manifest",
 }  # fmt: skip
 _RUN_KEYS = {"num_workers", "worker_kind", "prefetch", "shard"}
+MAX_SPEC_DEPTH = 64
+"""Specs nest at most this many JSON levels (the top object is level 1; a nested op group such as
+``one_of`` takes 3, so about 19 groups nest); deeper ones are refused with a ValueError."""
 
 
 def _jsonable(value: Any) -> Any:
@@ -120,6 +125,31 @@ def _require(condition: bool, message: str) -> None:
         raise ValueError(f"invalid genlab spec: {message}")
 
 
+def check_depth(value: Any, limit: int = MAX_SPEC_DEPTH) -> None:
+    """Raise ValueError naming the first key nested deeper than ``limit`` levels (no recursion).
+
+    >>> check_depth({"a": [[[1]]]}, limit=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: invalid genlab spec: nested deeper than 3 levels at 'a[0][0]'
+    """
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
+    while stack:
+        item, where, depth = stack.pop()
+        if not isinstance(item, (dict, list, tuple)):
+            continue
+        if depth > limit:
+            raise ValueError(
+                f"invalid genlab spec: nested deeper than {limit} levels at {where[:200]!r}"
+            )
+        if isinstance(item, dict):
+            stack.extend(
+                (v, f"{where}.{k}" if where else str(k), depth + 1) for k, v in item.items()
+            )
+        else:
+            stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(item))
+
+
 def _v1_to_v2(spec: dict) -> dict:
     """Schema 2 (genlab 0.2): ``read_images`` gained ``decoder`` (default "turbo") where 0.1
     decoded with Pillow, and the pipeline gained ``augment_seed`` (0 keeps 0.1's draws)."""
@@ -164,18 +194,20 @@ def migrate(spec: dict) -> dict:
     return spec
 
 
-def pipeline_arguments(spec: dict, *, index=None) -> dict:
+def pipeline_arguments(spec: dict, *, index=None, trusted: bool = True) -> dict:
     """The arguments of :class:`~genlab.pipeline.Pipeline` that rebuild ``spec``, all checked.
 
-    ``Pipeline(**pipeline_arguments(spec))`` is :func:`genlab.spec.pipeline_from_spec`.
+    ``Pipeline(**pipeline_arguments(spec))`` is :func:`genlab.spec.pipeline_from_spec`;
+    ``trusted=False`` (a spec from someone else) turns on a table source's ``confine_to_root``.
     """
+    check_depth(spec)
     spec = migrate(spec)
     unknown = sorted(set(spec) - _TOP_KEYS)
     _require(not unknown, f"unknown key {unknown[:1]!r}; known keys: {sorted(_TOP_KEYS)}")
     source = spec.get("source")
     _require(isinstance(source, dict), "'source' must be an object")
     _require(
-        source.get("name") in SOURCE_KINDS,
+        isinstance(source.get("name"), str) and source["name"] in SOURCE_KINDS,
         f"unknown source {source.get('name')!r}; known source kinds: {sorted(SOURCE_KINDS)}",
     )
     stages = spec.get("stages", [])
@@ -207,6 +239,8 @@ def pipeline_arguments(spec: dict, *, index=None) -> dict:
     _require(not extra, f"'run' has unknown key {extra[:1]!r}; known keys: {sorted(_RUN_KEYS)}")
     source_params = source.get("params", {})
     _require(isinstance(source_params, dict), "'source.params' must be an object")
+    if not trusted and source["name"] == "table":
+        source_params = {**source_params, "confine_to_root": True}
     shard = run.get("shard", [0, 1])
     _require(
         isinstance(shard, list) and len(shard) == 2,

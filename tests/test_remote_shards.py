@@ -146,3 +146,51 @@ def test_shards_on_s3_equal_the_local_ones(files, monkeypatch):
         with pytest.raises(OSError, match=r"shard-0009\.tar.*not found"):
             list(missing.iter_epoch(0))
     assert np.all([len(k) for k, _ in got])
+
+
+def members_within(path, size: int) -> dict[str, set[str]]:
+    """The extensions of each sample's members that lie whole in the first ``size`` bytes of a tar."""
+    import tarfile
+
+    whole: dict[str, set[str]] = {}
+    with tarfile.open(path) as tar:
+        for m in tar:
+            if m.offset_data + m.size <= size:
+                key, ext = m.name.split(".")
+                whole.setdefault(key, set()).add(ext)
+    return whole
+
+
+def run_bounded(func, seconds: float):
+    """``func()``'s result, or AssertionError if it is still running after ``seconds``."""
+    import threading
+
+    result: list = []
+    thread = threading.Thread(target=lambda: result.append(func()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds}s"
+    return result[0]
+
+
+def test_a_server_trickling_bytes_is_cut_off_at_the_deadline_keeping_what_arrived(http, files):
+    http.inject(SHARD, "trickle")  # one byte every 10 ms: the 360 KiB shard would take an hour
+    policy = RetryPolicy(attempts=3, timeout=1.0, backoff=0.05, deadline=3.0)
+    started = time.monotonic()
+    items = run_bounded(lambda: list(iter_samples(http.url + SHARD, policy)), 30)
+    elapsed = time.monotonic() - started
+    assert elapsed < policy.deadline + 2.0  # the deadline, and margin for a loaded machine
+    [skip] = [i for i in items if isinstance(i, Skip)]
+    assert "shard-0001.tar" in skip.where and "deadline" in skip.reason
+    assert http.hits[SHARD] == 1  # a deadline is not retried
+
+
+def test_a_shard_that_fails_for_good_keeps_the_samples_that_arrived(http, files):
+    http.inject(SHARD, "drop")  # the first half of the file, read, then the connection drops
+    http.inject(SHARD, "503", times=20)  # and every retry fails
+    items = list(iter_samples(http.url + SHARD, RetryPolicy(**RETRY)))
+    samples = {i.key: set(i.fields) for i in items if not isinstance(i, Skip)}
+    path = files / SHARD.lstrip("/")
+    assert samples == members_within(path, path.stat().st_size // 2) and len(samples) > 5
+    [skip] = [i for i in items if isinstance(i, Skip)]
+    assert "failed after 3 attempt" in skip.reason

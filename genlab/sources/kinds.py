@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..batch import Batch
-from ..params import Choice, Int, Param, Text, validate_params
+from ..params import Bool, Choice, Int, Param, Text, validate_params
 from .dataset import BATCH_PARAMS, SOURCE_PARAMS, index_batches, n_batches, policy_from_settings
 from .discover import index_folder
 from .shards import index_shards, shard_batches, split_samples
@@ -139,6 +139,7 @@ class TableSource(SourceKind):
         "root": Text("", help="folder or fsspec URL the paths are relative to"),
         "label_separator": Text("", help="labels joined by this in one string mean multi-label"),
         "class_names": _Names(None, optional=True, help="the classes, in column order"),
+        "confine_to_root": Bool(False, help="refuse rows whose path leaves root (../, absolute)"),
         **BATCH_PARAMS,
     }
 
@@ -147,7 +148,15 @@ class TableSource(SourceKind):
             params["table"], path_column=params["path_column"], label_column=params["label_column"],
             root=params["root"] or None, label_separator=params["label_separator"],
             class_names=params["class_names"], policy=self.policy(params),
+            confine_to_root=params["confine_to_root"],
         )  # fmt: skip
+
+    def spec_params(self, params: dict) -> dict:
+        """As for every kind; ``confine_to_root`` only when set (specs of 0.2 did not have it)."""
+        recorded = super().spec_params(params)
+        if not recorded.get("confine_to_root"):
+            recorded.pop("confine_to_root", None)
+        return recorded
 
     def describe_skip(self, listing: Any, path: str, reason: str) -> str:
         rows = _row_lookup(listing)

@@ -304,11 +304,13 @@ def with_retries(
     action: str = "read",
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], Any] = time.sleep,
+    until: float | None = None,
 ) -> T:
     """Call ``func(timeout)`` until it succeeds, retrying transient errors within ``policy``.
 
     ``timeout`` is the time the attempt may take: ``policy.timeout``, shortened so that the attempt
-    ends by ``policy.deadline``.
+    ends by ``policy.deadline`` (or by ``until``, a :func:`time.monotonic` time, when that comes
+    first: the deadline of a whole file read in many calls).
 
     Raises
     ------
@@ -321,24 +323,25 @@ def with_retries(
     """
     policy = policy or default_policy()
     start = time.monotonic()
+    end = start + policy.deadline if until is None else min(until, start + policy.deadline)
     delays = policy.delays()
     attempt = 0
     while True:
         attempt += 1
-        remaining = policy.deadline - (time.monotonic() - start)
         try:
-            return func(min(policy.timeout, remaining))
+            return func(min(policy.timeout, max(end - time.monotonic(), 1e-3)))
         except Exception as error:  # noqa: BLE001 - classified below, re-raised with the URL
-            elapsed = time.monotonic() - start
+            now = time.monotonic()
             if not is_transient(error):
                 raise _permanent_error(error, url, action) from error
             delay = (
                 delays[attempt - 1] * random.uniform(0.5, 1.0) if attempt <= len(delays) else None
             )
-            if delay is None or elapsed + delay >= policy.deadline:
+            if delay is None or now + delay >= end:
+                why = " (its deadline passed)" if delay is not None else ""
                 raise OSError(
-                    f"{action} {url!r} failed after {attempt} attempt(s) in {elapsed:.1f}s: "
-                    f"{_describe(error)}"
+                    f"{action} {url!r} failed after {attempt} attempt(s) in {now - start:.1f}s"
+                    f"{why}: {_describe(error)}"
                 ) from error
             sleep(delay)
 

@@ -43,6 +43,8 @@ IMAGE_FIELDS = tuple(e.lstrip(".") for e in IMAGE_EXTENSIONS)
 LABEL_FIELDS = ("cls", "txt", "json")
 _BRACE = re.compile(r"\{([^{}]*)\}")
 KEY_STRIDE = 2**32
+MAX_SHARDS = 1_000_000
+"""A brace pattern or list naming more shards than this is refused (a typo, not a dataset)."""
 
 
 def _brace_options(body: str) -> list[str]:
@@ -58,8 +60,15 @@ def _brace_options(body: str) -> list[str]:
     raise ValueError(f"shards: cannot expand {{{body}}}; use {{000..099}} or {{a,b}}")
 
 
+def _brace_count(body: str) -> int:
+    match = re.fullmatch(r"(\d+)\.\.(\d+)", body)
+    return int(match[2]) - int(match[1]) + 1 if match else len(body.split(","))
+
+
 def expand_braces(pattern: str) -> list[str]:
     """Expand ``{000..003}`` ranges (zero padding kept) and ``{a,b}`` lists, as webdataset does.
+
+    A pattern naming more than :data:`MAX_SHARDS` shards is refused before anything is expanded.
 
     >>> expand_braces("s3://b/train-{00..02}.tar")
     ['s3://b/train-00.tar', 's3://b/train-01.tar', 's3://b/train-02.tar']
@@ -67,6 +76,13 @@ def expand_braces(pattern: str) -> list[str]:
     ['a-1', 'a-2', 'b-1', 'b-2']
     """
     parts = _BRACE.split(pattern)
+    total = 1
+    for body in parts[1::2]:
+        total *= max(_brace_count(body), 0)
+    if total > MAX_SHARDS:
+        raise ValueError(
+            f"shards: {pattern[:200]!r} expands to {total} names, more than the limit of {MAX_SHARDS}"
+        )
     options = [[p] if i % 2 == 0 else _brace_options(p) for i, p in enumerate(parts)]
     return ["".join(combo) for combo in itertools.product(*options)]
 

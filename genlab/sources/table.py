@@ -17,6 +17,8 @@ from __future__ import annotations
 import csv
 import io
 import math
+import posixpath
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +28,7 @@ from . import storage
 from .discover import DatasetIndex
 from .labels import MultiLabels, class_positions
 
-__all__ = ["index_table", "table_columns"]
+__all__ = ["index_table", "outside_root", "table_columns"]
 
 _MULTI = (list, tuple, np.ndarray)
 
@@ -40,6 +42,11 @@ def _jsonable_cell(value: Any) -> Any:
         return [_jsonable_cell(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, bytes):  # a Parquet binary column: text stored as bytes
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"a cell of {len(value)} bytes is not UTF-8 text") from None
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
@@ -94,18 +101,53 @@ def _read_file(url: str, path_column: str, label_column: str, policy) -> tuple[l
             raise ImportError(
                 "reading a Parquet table needs pandas and pyarrow: pip install 'genlab[tables]'"
             ) from e
-        frame = pd.read_parquet(io.BytesIO(storage.read_bytes(url, policy)))
-        columns = table_columns(frame, path_column, label_column)
+        try:
+            frame = pd.read_parquet(io.BytesIO(storage.read_bytes(url, policy)))
+        except (OSError, ImportError):
+            raise
+        except Exception as e:  # noqa: BLE001 - pyarrow's errors; the message may quote the file
+            raise ValueError(
+                f"table {url!r} is not a readable Parquet file ({type(e).__name__})"
+            ) from None
+        try:
+            columns = table_columns(frame, path_column, label_column)
+        except ValueError as e:
+            raise ValueError(f"table {url!r}: {e}") from None
         return columns[path_column], columns[label_column]
-    text = storage.read_bytes(url, policy).decode("utf-8-sig")
+    raw = storage.read_bytes(url, policy)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError(
+            f"table {url!r} is not UTF-8 text (byte {e.start}); save the CSV as UTF-8"
+        ) from None
     delimiter = "\t" if lower.endswith((".tsv", ".tab")) else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    _check_columns(reader.fieldnames or [], path_column, label_column, repr(url))
+    header = reader.fieldnames or []
+    for role, name in (("path_column", path_column), ("label_column", label_column)):
+        if name not in header:  # the header is not listed: the file may be no table at all
+            raise ValueError(
+                f"table {url!r}: {role} {name!r} is not a column of its header row "
+                f"({len(header)} columns)"
+            )
     paths, labels = [], []
     for record in reader:
         paths.append(record[path_column])
         labels.append(record[label_column])
     return paths, labels
+
+
+def outside_root(path: str) -> bool:
+    """Whether a table's path would leave its root: absolute, a URL, or ``..`` past the top.
+
+    >>> [outside_root(p) for p in ("a/b.png", "a/../b.png", "../b.png", "/b.png", "s3://x/b.png")]
+    [False, False, True, True, True]
+    """
+    path = path.replace("\\", "/")
+    if storage.is_url(path) or path.startswith("/") or re.match(r"[A-Za-z]:", path):
+        return True
+    normal = posixpath.normpath(path)
+    return normal == ".." or normal.startswith("../")
 
 
 def _missing(value: Any) -> bool:
@@ -157,8 +199,12 @@ def index_table(
     label_separator: str = "",
     class_names: Sequence[str] | None = None,
     policy=None,
+    confine_to_root: bool = False,
 ) -> DatasetIndex:
     """List a table of paths and labels once.
+
+    With ``confine_to_root`` a row whose path leaves ``root`` (absolute, a URL, ``..`` past the
+    top; see :func:`outside_root`) is not read: it is listed in ``ignored`` with its row number.
 
     Single-label tables give class indices; a table with list-valued labels, or read with a
     ``label_separator``, gives multi-hot rows. Without ``class_names`` the classes are the sorted
@@ -175,6 +221,10 @@ def index_table(
         A column is missing (the message lists the columns), a label is not in ``class_names``,
         or no row is left.
     """
+    if confine_to_root and not root:
+        raise ValueError(
+            "table: confine_to_root needs a 'root' (the folder the paths must stay in)"
+        )
     if isinstance(table, str):
         raw_paths, raw_labels = _read_file(table, path_column, label_column, policy)
         where = table
@@ -189,6 +239,9 @@ def index_table(
             ignored.append((f"row {row}", "no path"))
             continue
         path = str(path).strip()
+        if confine_to_root and outside_root(path):
+            ignored.append((path, f"row {row}: outside the root (confine_to_root)"))
+            continue
         full = (
             storage.join(root, path)
             if root and not storage.is_url(path) and not path.startswith("/")

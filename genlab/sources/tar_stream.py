@@ -17,12 +17,23 @@ from __future__ import annotations
 
 import io
 import tarfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from . import remote, storage
+from fsspec.asyn import sync as _run_on_loop
 
-__all__ = ["ResumableStream", "Sample", "Skip", "iter_samples"]
+from . import remote, storage
+from .tar_headers import MAX_MEMBER_BYTES, normalise_name, tar_members
+
+__all__ = [
+    "MAX_MEMBER_BYTES",
+    "ResumableStream",
+    "Sample",
+    "Skip",
+    "iter_samples",
+    "normalise_name",
+]
 
 _DISCARD_CHUNK = 1 << 20
 
@@ -31,8 +42,11 @@ class ResumableStream(io.RawIOBase):
     """A read-only, forward-only file over ``url`` that resumes where it was after a failure.
 
     Local paths are read directly. Network URLs are read through fsspec with the filesystem's
-    per-request timeouts; each ``read`` is retried per ``policy`` (its deadline bounds one read,
-    retries included). ``reopened`` counts the times the file had to be opened again.
+    per-request timeouts; each ``read`` is retried per ``policy``, and ``policy.deadline`` bounds
+    the whole file, every read and retry included: past it a read raises ``TimeoutError``, however
+    the server trickles its bytes. Over HTTP(S) a read in progress is cancelled when the deadline
+    comes; on other protocols it ends within one per-request timeout. ``reopened`` counts the times
+    the file had to be opened again.
     """
 
     def __init__(
@@ -49,6 +63,8 @@ class ResumableStream(io.RawIOBase):
         self.reopened = 0
         self._file = None
         self._remote = storage.is_remote(self.url)
+        self._http = remote.protocol_of(self.url) in remote.HTTP_PROTOCOLS
+        self._until: float | None = None  # the deadline of the whole file, from the first read
 
     def readable(self) -> bool:
         """Always True: the stream is read-only."""
@@ -87,12 +103,14 @@ class ResumableStream(io.RawIOBase):
             except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is dropped
                 pass
 
-    def _read(self, size: int) -> bytes:
+    def _read(self, size: int, timeout: float | None = None) -> bytes:
         if self._file is None:
             if self.position:
                 self.reopened += 1
             self._file = self._open()
         try:
+            if self._http and timeout is not None:  # cancelled when the time is up
+                return _run_on_loop(self._file.loop, self._file._read, size, timeout=timeout)
             return self._file.read(size)
         except BaseException:
             self._drop()
@@ -102,11 +120,20 @@ class ResumableStream(io.RawIOBase):
         """Read up to ``len(buffer)`` bytes into ``buffer`` (retried per the policy); the count read."""
         size = len(buffer)
         if self._remote:
+            if self._until is None:
+                self._until = time.monotonic() + self.policy.deadline
+            if time.monotonic() >= self._until:
+                self._drop()
+                raise TimeoutError(
+                    f"streaming {self.url!r} passed its deadline of {self.policy.deadline:g}s "
+                    f"at byte {self.position}"
+                )
             data = remote.with_retries(
-                lambda _timeout: self._read(size),
+                lambda timeout: self._read(size, timeout),
                 url=self.url,
                 action="streaming",
                 policy=self.policy,
+                until=self._until,
             )
         else:
             data = self._read(size)
@@ -149,59 +176,56 @@ def split_name(name: str) -> tuple[str, str]:
     return (f"{folder}/{stem}" if folder else stem), ext.lower()
 
 
-def _check_end(tar: tarfile.TarFile) -> None:
-    """Raise ReadError unless the archive ended at its end-of-archive zero blocks.
-
-    In stream mode tarfile ends quietly at a damaged header past the first member, and at a file
-    cut on a header boundary: what follows the last header it read must be zeros, and there must
-    be some (tar writes two zero blocks; the first was read as the end header).
-    """
-    seen = 0
-    while True:
-        chunk = tar.fileobj.read(1 << 16)
-        if not chunk:
-            break
-        if chunk.count(0) != len(chunk):
-            raise tarfile.ReadError("a damaged member header (data follows the end of the archive)")
-        seen += len(chunk)
-    if seen == 0:
-        raise tarfile.ReadError("the archive is cut short (no end-of-archive blocks)")
-
-
 def iter_samples(
     url: str, policy: remote.RetryPolicy | None = None, storage_options: dict | None = None
 ) -> Iterator[Sample | Skip]:
     """Stream the samples of one tar shard in member order; problems come as :class:`Skip` records.
 
-    A read that still fails after the retries, a member cut short and a corrupt header each end
-    the shard with one ``Skip`` (a stream cannot step over a damaged member); what came before
-    is kept. Hidden members (``._*``, ``__MACOSX``) and directories are passed over.
+    Nothing the shard could deliver is lost:
+
+    - a member that is not used is named in a ``Skip``: an unsafe name (absolute, or with a
+      ``..`` component), a link, a device or other non-file, a member larger than
+      :data:`MAX_MEMBER_BYTES`, a second member with the extension a sample already has (the
+      first is kept). Directories and hidden members (a component starting with ``.``, or
+      ``__MACOSX``) are passed over, as class-folder discovery passes over hidden files;
+    - names are normalised as tar tools do (``./a//0001.jpg`` is ``a/0001.jpg``);
+    - a read that still fails after the retries or past the deadline, a member or header cut short
+      and a damaged header end the shard with one ``Skip`` (a stream cannot step over them), after
+      the sample in progress is delivered with the members that arrived whole.
+
+    Skipped bytes are read and discarded, never sought past: a header claiming 2**60 bytes ends
+    the shard at the real end of the file.
     """
     stream = ResumableStream(url, policy, storage_options)
     key, fields, number, last = None, {}, 0, "(start)"
     try:
-        with tarfile.open(fileobj=io.BufferedReader(stream, 1 << 16), mode="r|") as tar:
-            for member in tar:
-                last = member.name
-                if not member.isfile() or "/." in f"/{member.name}" or "__MACOSX" in member.name:
-                    continue
-                member_key, ext = split_name(member.name)
-                if member_key != key:
-                    if key is not None:
-                        yield Sample(key, number, fields)
-                        number += 1
-                    key, fields = member_key, {}
-                data = tar.extractfile(member).read()
-                if len(data) != member.size:
-                    raise tarfile.ReadError(f"member {member.name!r} is cut short")
-                fields[ext] = data
-            _check_end(tar)
+        for name, data, reason in tar_members(io.BufferedReader(stream, 1 << 16)):
+            last = name
+            if data is None:
+                if reason:
+                    yield Skip(f"{url}#{name}", reason)
+                continue
+            member_key, ext = split_name(normalise_name(name))
+            if member_key != key:
+                if fields:
+                    yield Sample(key, number, fields)
+                    number += 1
+                key, fields = member_key, {}
+            if ext in fields:
+                yield Skip(
+                    f"{url}#{name}",
+                    f"duplicate member: sample {key!r} already has a .{ext} member (the first is kept)",
+                )
+                continue
+            fields[ext] = data
     except (tarfile.TarError, EOFError, OSError) as e:
+        if fields:
+            yield Sample(key, number, fields)
         yield Skip(
             f"{url}#{last}", f"shard unreadable after member {last!r}: {type(e).__name__}: {e}"
         )
         return
     finally:
         stream.close()
-    if key is not None:
+    if fields:
         yield Sample(key, number, fields)

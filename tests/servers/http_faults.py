@@ -7,7 +7,11 @@ tree) and lets a test make the first N requests for a path fail:
 - ``"reset"``: close the connection with a TCP reset before answering,
 - ``"truncate"``: announce the full length, send half the body, then close,
 - ``"cut"``: like ``"truncate"`` but with the file's real first half (a stream cut mid-file),
-- ``"stall"``: accept the request and send nothing until ``stall_seconds`` pass (or the server stops).
+- ``"drop"``: like ``"cut"``, but the connection is dropped ``drop_seconds`` after the first half was
+  sent, so the client has read it (a connection lost in the middle of a long download),
+- ``"stall"``: accept the request and send nothing until ``stall_seconds`` pass (or the server stops),
+- ``"trickle"``: send the file one byte every ``trickle_seconds`` (each read answers well within any
+  per-read timeout; only a deadline on the whole file ends it).
 
 The serving loop is bounded: it ends on ``stop()`` or after ``lifetime`` seconds, whichever is first,
 so a forgotten server never outlives its test for long.
@@ -25,7 +29,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-FAULT_KINDS = ("reset", "truncate", "cut", "stall")
+FAULT_KINDS = ("reset", "truncate", "cut", "drop", "stall", "trickle")
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -55,8 +59,8 @@ class _Handler(SimpleHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
             self.connection.close()
-        elif fault in ("truncate", "cut"):
-            if fault == "cut":
+        elif fault in ("truncate", "cut", "drop"):
+            if fault != "truncate":
                 body = Path(self.translate_path(self.path)).read_bytes()
             else:
                 body = b"x" * 4096
@@ -66,14 +70,34 @@ class _Handler(SimpleHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
+            if fault == "drop":
+                self.server.owner._stop.wait(self.server.owner.drop_seconds)
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+        elif fault == "trickle":
+            self._trickle(Path(self.translate_path(self.path)).read_bytes())
         elif fault == "stall":
             self.server.owner._stop.wait(self.server.owner.stall_seconds)
             self.close_connection = True
         else:
             self.send_error(int(fault), "injected fault")
         return True
+
+    def _trickle(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.close_connection = True
+        stop = self.server.owner._stop
+        try:
+            for i in range(len(body)):
+                if stop.wait(self.server.owner.trickle_seconds):
+                    break
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+        except OSError:  # the client gave up
+            pass
 
 
 class _FaultyServer(ThreadingHTTPServer):
@@ -92,6 +116,10 @@ class FaultyHTTPServer:
         Seconds after which the serving loop ends on its own.
     stall_seconds : float
         How long a ``"stall"`` fault holds a request before closing it.
+    trickle_seconds : float
+        The pause between two bytes of a ``"trickle"`` fault.
+    drop_seconds : float
+        How long a ``"drop"`` fault waits, the first half sent, before dropping the connection.
 
     Examples
     --------
@@ -101,10 +129,20 @@ class FaultyHTTPServer:
     True
     """
 
-    def __init__(self, root: str | Path, *, lifetime: float = 300.0, stall_seconds: float = 30.0):
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        lifetime: float = 300.0,
+        stall_seconds: float = 30.0,
+        trickle_seconds: float = 0.01,
+        drop_seconds: float = 1.0,
+    ):
         self.root = Path(root)
         self.lifetime = lifetime
         self.stall_seconds = stall_seconds
+        self.trickle_seconds = trickle_seconds
+        self.drop_seconds = drop_seconds
         self.hits: Counter[str] = Counter()
         self._faults: dict[str, list[str]] = {}
         self._lock = threading.Lock()
@@ -125,7 +163,7 @@ class FaultyHTTPServer:
         """Make the next ``times`` requests for ``path`` fail with ``kind``.
 
         ``path`` is the URL path ("/cats/a.png"); ``kind`` is ``"reset"``, ``"truncate"``, ``"cut"``,
-        ``"stall"`` or an HTTP status code such as ``"503"``.
+        ``"drop"``, ``"stall"``, ``"trickle"`` or an HTTP status code such as ``"503"``.
         """
         if kind not in FAULT_KINDS and not (kind.isdigit() and 400 <= int(kind) < 600):
             raise ValueError(f"unknown fault kind {kind!r}; use one of {FAULT_KINDS} or a status")
