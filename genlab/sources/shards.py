@@ -349,9 +349,37 @@ def shard_batches(
     are reported in the ``skipped`` of the next batch delivered (the last batch carries the rest).
     """
     order = shard_order(len(index.urls), shuffle=shuffle, seed=seed, epoch=epoch, split=split)
-    items = _stream(index, order, policy, on_error)
+    return stream_batches(
+        _stream(index, order, policy, on_error), index.class_names, batch_size=batch_size,
+        shuffle=shuffle, shuffle_buffer=shuffle_buffer, drop_last=drop_last, seed=seed,
+        epoch=epoch, split=split, policy=policy, buffer_stream="shard-buffer", what="shards",
+    )  # fmt: skip
+
+
+def stream_batches(
+    items: Iterator[tuple | Skip],
+    class_names: Sequence[str],
+    *,
+    batch_size: int,
+    shuffle: bool,
+    shuffle_buffer: int,
+    drop_last: bool,
+    seed: int,
+    epoch: int,
+    split: tuple[int, int],
+    policy=None,
+    buffer_stream: str,
+    what: str,
+) -> Iterator[Batch]:
+    """Batches of a stream of ``(key, name, data, label row)`` samples and :class:`Skip` records.
+
+    The stream is mixed in a bounded buffer of ``shuffle_buffer`` samples (seeded from ``seed``,
+    ``buffer_stream``, ``epoch`` and ``split``) when ``shuffle``; skips are reported in the next
+    batch delivered. Tar shards and Parquet row groups are both streamed through here.
+    """
+    class_names = tuple(class_names)
     if shuffle:
-        rng = np.random.default_rng([seed, stream_id("shard-buffer"), epoch, split[0], split[1]])
+        rng = np.random.default_rng([seed, stream_id(buffer_stream), epoch, split[0], split[1]])
         items = _shuffled(items, shuffle_buffer, rng)
     extra = {"retry": policy} if policy is not None else {}
     skipped: list[tuple[str, str]] = []
@@ -362,13 +390,9 @@ def shard_batches(
     def make(group: list[tuple]) -> Batch:
         info = BatchInfo(
             seed, epoch, number, np.array([s[0] for s in group], np.int64), tuple(s[1] for s in group),
-            class_names=index.class_names, extra=dict(extra),
+            class_names=class_names, extra=dict(extra),
         )  # fmt: skip
-        y = (
-            np.stack([s[3] for s in group])
-            if group
-            else np.zeros((0, len(index.class_names)), np.int64)
-        )
+        y = np.stack([s[3] for s in group]) if group else np.zeros((0, len(class_names)), np.int64)
         return Batch([s[2] for s in group], y, info)
 
     for item in items:
@@ -390,7 +414,7 @@ def shard_batches(
         yield _with_skips(pending, skipped)
     elif skipped:
         raise OSError(
-            f"shards: no sample could be read; first problem: {skipped[0][0]}: {skipped[0][1]}"
+            f"{what}: no sample could be read; first problem: {skipped[0][0]}: {skipped[0][1]}"
         )
 
 
