@@ -27,12 +27,21 @@ from .spec import load
 __all__ = ["main"]
 
 
-def _pipeline(target: str | None, args: argparse.Namespace) -> Pipeline:
-    """A spec file, a folder (default chain), or the sample data when nothing is named."""
-    if target is None:
+def _pipeline(targets: list[str] | str | None, args: argparse.Namespace) -> Pipeline:
+    """A spec file, Parquet files, a folder (default chain), or the sample data when nothing is named."""
+    targets = [targets] if isinstance(targets, str) else list(targets or [])
+    target = targets[0] if len(targets) == 1 else None
+    if not targets:
         target = str(ensure_sample_data("digits"))
         print(f"sample data: {target}")
-    if target.endswith(".json"):
+    if all(t.lower().endswith((".parquet", ".pq", ".arrow")) for t in targets) and targets:
+        pipeline = Pipeline.from_parquet(
+            targets, batch_size=args.batch_size or 32, seed=args.seed or 0,
+            image_column=args.image_column, label_column=args.label_column,
+        )  # fmt: skip
+    elif target is None:
+        raise ValueError(f"several targets are Parquet files only; got {targets!r}")
+    elif target.endswith(".json"):
         pipeline = load(target)
     else:
         pipeline = Pipeline.from_folder(
@@ -132,9 +141,13 @@ def _parser() -> argparse.ArgumentParser:
     def pipeline_args(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "target",
-            nargs="?",
-            help="a spec .json or a class-folder dataset (default: the sample data)",
+            nargs="*",
+            help="a spec .json, a class-folder dataset or Parquet files (default: the sample data)",
         )
+        p.add_argument(
+            "--image-column", default="image", help="Parquet: the column of encoded images"
+        )
+        p.add_argument("--label-column", default="label", help="Parquet: the column of labels")
         p.add_argument("--batch-size", type=int, help="samples per batch")
         p.add_argument("--seed", type=int, help="seed of every random draw")
 

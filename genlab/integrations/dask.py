@@ -381,7 +381,7 @@ def materialize(
     progress: bool | Progress | None = None,
     format: str = "npz",  # noqa: A002 - the word users know
 ) -> dict:
-    """Run one epoch and write it under ``dest``: processed ``.npz`` batches, or tar shards.
+    """Run one epoch and write it under ``dest``: processed ``.npz`` batches, tar shards or Parquet.
 
     ``dest`` is any fsspec URL the workers can write to (a shared folder, ``s3://bucket/prefix``).
 
@@ -399,8 +399,8 @@ def materialize(
     """
     import fsspec
 
-    if format not in ("npz", "tar"):
-        raise ValueError(f"materialize: format must be 'npz' or 'tar', got {format!r}")
+    if format not in ("npz", "tar", "parquet"):
+        raise ValueError(f"materialize: format must be 'npz', 'tar' or 'parquet', got {format!r}")
     options = dict(storage_options or {})
     fs, root = fsspec.core.url_to_fs(dest, **options)
     fs.makedirs(root, exist_ok=True)
@@ -410,6 +410,12 @@ def materialize(
         job.class_names, job.multi_label = tuple(pipeline.class_names), pipeline.multi_label
         tasks = list(enumerate(_chunks(batches, batches_per_task)))
         task = _tar_task
+    elif format == "parquet":
+        from .parquet import write_parquet_task
+
+        job.class_names, job.multi_label = tuple(pipeline.class_names), pipeline.multi_label
+        chunks = _chunks(batches, batches_per_task)
+        tasks, task = [(i, len(chunks), c) for i, c in enumerate(chunks)], write_parquet_task
     else:
         tasks, task = _chunks(batches, batches_per_task), _materialize_task
     with _client_for(client) as running:
