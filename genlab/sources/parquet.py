@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import json
 import posixpath
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -147,13 +148,27 @@ class ParquetIndex:
         return {}
 
     def read_unit(self, position: int, unit: int, policy, opened: dict):
-        """The image and label columns of one unit; ``opened`` keeps the file being read open."""
+        """The image and label columns of one unit; ``opened`` keeps the file being read open.
+
+        The footers read when listing are kept (per thread, not pickled), so an epoch opens no
+        file again: a remote file's first epoch costs its footer once, then one range per chunk.
+        """
         url = self.files[position]
-        f = opened.get(url)
+        f = opened.get(url) or self._footers.get((url, threading.get_ident()))
         if f is None:
-            opened.clear()
-            f = opened[url] = open_columnar(url, policy)
+            f = open_columnar(url, policy)
+        opened.clear()
+        opened[url] = f
         return f.read_unit(unit, [self.image_column, self.label_column])
+
+    @functools.cached_property
+    def _footers(self) -> dict:
+        return {}
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_footers", None)  # open files stay in their process
+        return state
 
 
 def _check_columns(schema, url: str, image_column: str, label_column: str) -> None:
@@ -219,10 +234,12 @@ def index_parquet(
         names = _scan_class_names(opened, label_column)
     if not names:
         raise ValueError(f"parquet: no class name found in column {label_column!r} of {urls[0]!r}")
-    return ParquetIndex(
+    index = ParquetIndex(
         urls, tuple(f.unit_rows for f in opened), image_column, label_column,
         tuple(str(n) for n in names), multi,
     )  # fmt: skip
+    index._footers.update(((f.url, threading.get_ident()), f) for f in opened)
+    return index
 
 
 def _scan_class_names(opened: list[ColumnarFile], label_column: str) -> list[str]:

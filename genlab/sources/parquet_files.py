@@ -15,6 +15,7 @@ from __future__ import annotations
 import glob
 import io
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -103,9 +104,17 @@ class RangeFile(io.RawIOBase):
         self.fs, self.path = remote.filesystem(url, policy=self.policy)
         self.position = 0
         self.requests = 0
-        self.size = remote.with_retries(
-            lambda _t: int(self.fs.size(self.path)), url=url, action="sizing", policy=self.policy
-        )
+        self.whole_reads = 0
+        self.size = remote.with_retries(self._size, url=url, action="sizing", policy=self.policy)
+
+    def _size(self, _timeout: float) -> int:
+        try:
+            return int(self.fs.size(self.path))
+        except FileNotFoundError as e:  # fsspec's http says "not found" for a dropped connection
+            cause = e.__cause__ or e.__context__
+            if cause is not None and remote.is_transient(cause):
+                raise ConnectionError(f"{type(cause).__name__}: {cause}") from cause
+            raise
 
     def readable(self) -> bool:
         """Always True: the file is read-only."""
@@ -142,6 +151,15 @@ class RangeFile(io.RawIOBase):
         data = remote.with_retries(
             lambda t: self._range(start, end, t), url=self.url, action="reading", policy=self.policy
         )
+        if len(data) == self.size and end - start != self.size:  # the server ignored the range
+            if not self.whole_reads:
+                warnings.warn(
+                    f"{self.url!r}: the server ignores Range requests, so every read of a row "
+                    f"group downloads the whole file ({self.size} bytes)",
+                    stacklevel=2,
+                )
+            self.whole_reads += 1
+            data = data[start:end]
         if len(data) != end - start:
             raise OSError(
                 f"reading {self.url!r}: asked bytes {start}..{end}, got {len(data)} bytes"
