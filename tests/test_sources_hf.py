@@ -67,7 +67,7 @@ def test_an_in_memory_dataset_runs_decoded_or_not_and_refuses_to_be_saved(tmp_pa
     )
     assert run(threads) == run(decoded)
     with pytest.raises(
-        ValueError, match=r"in-memory datasets\.Dataset cannot be saved.*save_to_disk"
+        ValueError, match=r"<in-memory datasets\.Dataset> cannot be saved.*save_to_disk"
     ):
         decoded.save(tmp_path / "p.json")
     with pytest.raises(ValueError, match=r"cannot be saved"):
@@ -117,9 +117,46 @@ def test_splits_and_what_is_refused_are_named():
         match=r"image_column 'img' is not a column of the dataset; columns: \['image', 'label'\]",
     ):
         Pipeline.from_hf(make(), image_column="img")
-    streamed = make(6).to_iterable_dataset()
-    with pytest.raises(TypeError, match=r"IterableDataset has no row count.*to_parquet"):
-        Pipeline.from_hf(streamed)
+    with pytest.raises(
+        TypeError, match=r"expected a datasets\.Dataset, IterableDataset or DatasetDict, got list"
+    ):
+        Pipeline.from_hf([1, 2])
+
+
+def test_an_iterable_dataset_streams_shard_by_shard_pil_images_included():
+    from_dataset = make(12).to_iterable_dataset(num_shards=3)
+    p = Pipeline.from_hf(from_dataset, batch_size=5, seed=1, stages=READ)
+    assert p.source_kind == "hf" and p.class_names == tuple(NAMES) and len(p.index.units) == 3
+    assert len(p) == 3 and sorted(k for keys, _x, _y in run(p) for k in keys) == list(range(12))
+    parts = [run(p.shard(i, 2)) for i in range(2)]
+    assert sorted(k for part in parts for keys, _x, _y in part for k in keys) == list(range(12))
+    with pytest.raises(ValueError, match=r"<in-memory datasets\.IterableDataset> cannot be saved"):
+        p.to_python()
+
+    def generate(shards):
+        for s in shards:
+            for i in range(4):
+                colour = (40 * s, 10 * i, 200)
+                yield {
+                    "picture": Image.fromarray(np.full((10, 12, 3), colour, np.uint8)),
+                    "kind": ["a", "b"][i % 2],
+                }
+
+    pil = datasets.IterableDataset.from_generator(generate, gen_kwargs={"shards": [0, 1]})
+    q = Pipeline.from_hf(
+        pil, image_column="picture", label_column="kind", batch_size=8, shuffle=False, stages=READ
+    )
+    assert q.class_names == ("a", "b") and len(q.index) == 8
+    batch = next(iter(q))
+    assert batch.y.argmax(1).tolist() == [0, 1] * 4
+    assert (
+        batch.x[5].tolist() == np.full((5, 6, 3), (40, 10, 200), np.uint8).tolist()
+    )  # shard 1, row 1
+    with pytest.raises(
+        ValueError,
+        match=r"label_column 'label' is not a column of the dataset; columns: \['picture', 'kind'\]",
+    ):
+        Pipeline.from_hf(pil, image_column="picture")
 
 
 def test_multi_label_class_names_come_from_the_sequence_of_classlabel():

@@ -12,17 +12,22 @@
   by blocks of ``rows_per_unit`` rows: it runs, copies and pickles to workers, but saving its spec
   (``save``, ``to_python``) is refused with the way out (``save_to_disk`` or ``to_parquet``, then
   ``from_hf`` / ``from_parquet`` on the files);
+- an ``IterableDataset`` (``to_iterable_dataset``, ``from_generator``, ``load_dataset(...,
+  streaming=True)`` on local files) is streamed shard by shard, its shards being the units (one
+  shard: one unit, so a split of two gives one part all of it); the rows per shard and, without a
+  ``ClassLabel``, the class names come from one pass over it when the pipeline is built. It is
+  held in memory like the in-memory ``Dataset`` (not saveable);
 - a ``DatasetDict`` needs ``split=`` (or index it yourself: ``dataset["train"]``).
 
 Images stay encoded: the rows are read as Arrow, so an ``Image()`` column is the ``{bytes, path}``
 struct whether the dataset decodes to PIL images (the default) or not (``Image(decode=False)``),
-and genlab's own decoders read them. ``IterableDataset`` is refused with the way out (it has no
-row count nor row groups to split by; ``to_parquet`` a ``Dataset`` instead).
+and genlab's own decoders read them; PIL images a generator yields are encoded by ``datasets``
+(PNG) on the way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +35,7 @@ from .parquet import ParquetIndex
 
 __all__ = ["hf_pipeline", "parquet_pipeline", "HFIndex", "IN_MEMORY"]
 
-IN_MEMORY = "<in-memory datasets.Dataset>"
+IN_MEMORY = "<in-memory datasets.{}>"
 _SOURCE_OPTIONS = (
     "image_column", "label_column", "class_names", "shuffle_buffer", "on_error", "shuffle",
     "drop_last", "retry",
@@ -64,19 +69,17 @@ def _pick_split(dataset: Any, split: str | None):
         dataset = dataset[split]
     elif split is not None:
         raise ValueError(f"from_hf: split={split!r} is only for a DatasetDict")
-    if isinstance(dataset, datasets.IterableDataset):
+    if not isinstance(dataset, (datasets.Dataset, datasets.IterableDataset)):
         raise TypeError(
-            "from_hf: an IterableDataset has no row count or row groups to split by; write it "
-            "with Dataset.from_generator(...).to_parquet(path) and use Pipeline.from_parquet(path)"
-        )
-    if not isinstance(dataset, datasets.Dataset):
-        raise TypeError(
-            f"from_hf: expected a datasets.Dataset or DatasetDict, got {type(dataset).__name__}"
+            f"from_hf: expected a datasets.Dataset, IterableDataset or DatasetDict, got "
+            f"{type(dataset).__name__}"
         )
     return dataset
 
 
 def _feature_names(dataset, image_column: str, label_column: str) -> list[str] | None:
+    if dataset.features is None:  # an IterableDataset from a generator: known once read
+        return None
     names = list(dataset.column_names)
     for role, name in (("image_column", image_column), ("label_column", label_column)):
         if name not in names:
@@ -93,7 +96,7 @@ def _files_on_disk(dataset, image_column: str, label_column: str) -> list[str] |
     """The Arrow files whose rows are exactly the dataset's rows and columns, or None."""
     import pyarrow as pa
 
-    files = [c["filename"] for c in dataset.cache_files]
+    files = [c["filename"] for c in getattr(dataset, "cache_files", ())]
     if not files or dataset._indices is not None:
         return None
     rows = 0
@@ -122,7 +125,7 @@ def hf_pipeline(
     stages=None,
     **options: Any,
 ):
-    """A pipeline over a ``datasets`` Dataset or DatasetDict split (``Pipeline.from_hf``).
+    """A pipeline over a ``datasets`` Dataset, IterableDataset or DatasetDict split (``Pipeline.from_hf``).
 
     Class names come from ``class_names``, else the label column's ``ClassLabel``, else the
     labels themselves. ``rows_per_unit`` sizes the blocks an in-memory dataset is streamed and
@@ -137,34 +140,40 @@ def hf_pipeline(
         return parquet_pipeline(cls, files, batch_size=batch_size, stages=stages, **options)
     if not isinstance(rows_per_unit, int) or rows_per_unit < 1:
         raise ValueError(f"from_hf: rows_per_unit must be an int >= 1, got {rows_per_unit!r}")
-    n = dataset.num_rows
-    units = tuple(
-        [rows_per_unit] * (n // rows_per_unit) + ([n % rows_per_unit] if n % rows_per_unit else [])
-    )
+    rows = _IterableRows(dataset) if not hasattr(dataset, "num_rows") else None
+    if rows is not None:
+        units, multi, values = rows.count(image_column, label_column)
+    else:
+        n = dataset.num_rows
+        units = (rows_per_unit,) * (n // rows_per_unit) + (
+            (n % rows_per_unit,) if n % rows_per_unit else ()
+        )
+        multi, values = _is_multi(dataset.data.schema, label_column), None
     if names is None:
         from .parquet import _scan_class_names
 
-        names = _scan_class_names([_DatasetFile(dataset, units)], label_column)
+        names = _scan_class_names([values or _DatasetRows(dataset, units)], label_column)
         options["class_names"] = names
+    held = IN_MEMORY.format(type(dataset).__name__)
     index = HFIndex(
-        (IN_MEMORY,), (units,), image_column, label_column, tuple(str(c) for c in names),
-        _is_multi(dataset, label_column), dataset=dataset,
+        (held,), (units,), image_column, label_column, tuple(str(c) for c in names),
+        multi, dataset=dataset,
     )  # fmt: skip
     source = {k: options.pop(k) for k in _SOURCE_OPTIONS if k in options}
-    source = {"dataset": IN_MEMORY, "batch_size": batch_size, **source}
+    source = {"dataset": held, "batch_size": batch_size, **source}
     return cls(source, stages, source_kind="hf", index=index, **options)
 
 
-def _is_multi(dataset, label_column: str) -> bool:
+def _is_multi(schema, label_column: str) -> bool:
     import pyarrow as pa
 
-    arrow_type = dataset.data.schema.field(label_column).type
+    arrow_type = schema.field(label_column).type
     return pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type)
 
 
 @dataclass
-class _DatasetFile:
-    """A dataset's rows cut in units, read like a file's row groups."""
+class _DatasetRows:
+    """A Dataset's rows cut in blocks, read like a file's row groups (as Arrow: images encoded)."""
 
     dataset: Any
     unit_rows: tuple[int, ...]
@@ -174,14 +183,70 @@ class _DatasetFile:
         rows = self.dataset.select_columns(list(columns)).with_format("arrow")
         return rows[start : start + self.unit_rows[unit]]
 
+    def iter_unit(self, unit: int, columns: Sequence[str]) -> Iterator:
+        yield self.read_unit(unit, columns)
+
+
+@dataclass
+class _IterableRows:
+    """An IterableDataset's shards as units, streamed in Arrow blocks of ``block`` rows."""
+
+    dataset: Any
+    block: int = 256
+
+    def iter_unit(self, unit: int, columns: Sequence[str] | None) -> Iterator:
+        part = self.dataset
+        if part.n_shards > 1:
+            part = part.shard(num_shards=part.n_shards, index=unit, contiguous=True)
+        if columns is not None:
+            part = part.select_columns(list(columns))
+        yield from part.with_format("arrow").iter(self.block)
+
+    def count(self, image_column: str, label_column: str) -> tuple[tuple[int, ...], bool, Any]:
+        """One pass over the labels: rows per shard, multi-label or not, the labels' values."""
+        import pyarrow as pa
+
+        counts, labels, multi = [], [], False
+        for unit in range(self.dataset.n_shards):
+            n = 0
+            for table in self.iter_unit(unit, None):
+                for role, name in (("image_column", image_column), ("label_column", label_column)):
+                    if name not in table.schema.names:
+                        raise ValueError(
+                            f"from_hf: {role} {name!r} is not a column of the dataset; columns: "
+                            f"{table.schema.names}"
+                        )
+                n += table.num_rows
+                multi = multi or _is_multi(table.schema, label_column)
+                labels.append(table.select([label_column]))
+            counts.append(n)
+        if not labels:
+            raise ValueError("from_hf: the IterableDataset gave no rows")
+        table = pa.concat_tables(labels, promote_options="default")
+        return tuple(counts), multi, _Labels(table)
+
+
+@dataclass
+class _Labels:
+    """Labels read once, scanned for class names as a file's label column is."""
+
+    table: Any
+    unit_rows: tuple[int, ...] = (0,)
+
+    def read_unit(self, unit: int, columns: Sequence[str]):
+        return self.table
+
 
 @dataclass
 class HFIndex(ParquetIndex):
-    """The listing of an in-memory dataset: its blocks of rows, columns and class names."""
+    """The listing of a dataset held in memory: its units (blocks of rows, or an
+    IterableDataset's shards), columns and class names."""
 
     dataset: Any = None
 
-    def read_unit(self, position: int, unit: int, policy, opened: dict):
-        """The image and label columns of block ``unit`` (Arrow; images stay encoded)."""
-        reader = _DatasetFile(self.dataset, self.unit_rows[0])
-        return reader.read_unit(unit, [self.image_column, self.label_column])
+    def read_unit(self, position: int, unit: int, policy, opened: dict) -> Iterator:
+        """The image and label columns of ``unit`` as Arrow tables (images stay encoded)."""
+        columns = [self.image_column, self.label_column]
+        if hasattr(self.dataset, "num_rows"):
+            return _DatasetRows(self.dataset, self.unit_rows[0]).iter_unit(unit, columns)
+        return _IterableRows(self.dataset).iter_unit(unit, columns)

@@ -274,7 +274,7 @@ class HFSource(ParquetSource):
 
     def unsaveable(self, params: dict) -> str | None:
         return (
-            "a pipeline over an in-memory datasets.Dataset cannot be saved: its rows are not in "
+            f"a pipeline over an {params['dataset']} cannot be saved: its rows are not in "
             "files; write them (dataset.save_to_disk(path) or dataset.to_parquet(path)) and build "
             "the pipeline with Pipeline.from_hf(datasets.load_from_disk(path)) or "
             "Pipeline.from_parquet(path)"

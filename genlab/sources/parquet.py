@@ -147,8 +147,9 @@ class ParquetIndex:
         """Not known without reading every label: an empty dict (see the preview batch instead)."""
         return {}
 
-    def read_unit(self, position: int, unit: int, policy, opened: dict):
-        """The image and label columns of one unit; ``opened`` keeps the file being read open.
+    def read_unit(self, position: int, unit: int, policy, opened: dict) -> Iterator:
+        """The image and label columns of one unit, as Arrow tables (here one); ``opened``
+        keeps the file being read open.
 
         The footers read when listing are kept (per thread, not pickled), so an epoch opens no
         file again: a remote file's first epoch costs its footer once, then one range per chunk.
@@ -159,7 +160,7 @@ class ParquetIndex:
             f = open_columnar(url, policy)
         opened.clear()
         opened[url] = f
-        return f.read_unit(unit, [self.image_column, self.label_column])
+        yield f.read_unit(unit, [self.image_column, self.label_column])
 
     @functools.cached_property
     def _footers(self) -> dict:
@@ -286,26 +287,38 @@ def _stream(index: ParquetIndex, order: list[int], policy, on_error: str) -> Ite
     for u in order:
         position, unit, n, key, row = index.units[u]
         url = index.files[position]
-        try:
-            table = index.read_unit(position, unit, policy, opened)
-        except (OSError, ValueError, pa.ArrowException) as e:
-            if on_error == "raise":
-                raise OSError(f"parquet: {url!r} row group {unit}: {e}") from e
-            yield Skip(f"{url}#rows={row}..{row + n - 1}", f"row group {unit} unreadable: {e}")
-            continue
-        images = _image_cells(table.column(0), url)
-        rows, bad = encode_labels(
-            table.column(1).to_pylist(), index.class_names, index.multi_label, index.label_codes
-        )
-        for i, data in enumerate(images):
-            where = f"{url}#row={row + i}"
-            reason = bad.get(i) or ("no image bytes and no path" if data is None else None)
-            if reason is not None:
+        tables, done = index.read_unit(position, unit, policy, opened), 0
+        while True:
+            try:
+                table = next(tables, None)
+            except (OSError, ValueError, pa.ArrowException) as e:
                 if on_error == "raise":
-                    raise ValueError(f"parquet: {where}: {reason}")
-                yield Skip(where, reason)
-                continue
-            yield (key + i, where, data, rows[i])
+                    raise OSError(f"parquet: {url!r} row group {unit}: {e}") from e
+                first = row + done
+                yield Skip(
+                    f"{url}#rows={first}..{row + n - 1}", f"row group {unit} unreadable: {e}"
+                )
+                break
+            if table is None:
+                break
+            yield from _rows(index, table, url, key + done, row + done, on_error)
+            done += table.num_rows
+
+
+def _rows(index: ParquetIndex, table, url: str, key: int, row: int, on_error: str) -> Iterator:
+    images = _image_cells(table.column(0), url)
+    rows, bad = encode_labels(
+        table.column(1).to_pylist(), index.class_names, index.multi_label, index.label_codes
+    )
+    for i, data in enumerate(images):
+        where = f"{url}#row={row + i}"
+        reason = bad.get(i) or ("no image bytes and no path" if data is None else None)
+        if reason is not None:
+            if on_error == "raise":
+                raise ValueError(f"parquet: {where}: {reason}")
+            yield Skip(where, reason)
+            continue
+        yield (key + i, where, data, rows[i])
 
 
 def split_rows(index: ParquetIndex, *, shuffle: bool, seed: int, epoch: int, split) -> int:
