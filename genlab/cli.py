@@ -22,6 +22,7 @@ from pathlib import Path
 from . import __version__
 from .pipeline import RUN_PARAMS, Pipeline
 from .sample_data import KINDS, ensure_sample_data, make_sample_data
+from .sources.hf import pipeline_for_target
 from .spec import load
 
 __all__ = ["main"]
@@ -34,19 +35,13 @@ def _pipeline(targets: list[str] | str | None, args: argparse.Namespace) -> Pipe
     if not targets:
         target = str(ensure_sample_data("digits"))
         print(f"sample data: {target}")
-    if all(t.lower().endswith((".parquet", ".pq", ".arrow")) for t in targets) and targets:
-        pipeline = Pipeline.from_parquet(
-            targets, batch_size=args.batch_size or 32, seed=args.seed or 0,
-            image_column=args.image_column, label_column=args.label_column,
-        )  # fmt: skip
-    elif target is None:
-        raise ValueError(f"several targets are Parquet files only; got {targets!r}")
-    elif target.endswith(".json"):
+    if target is not None and target.endswith(".json"):
         pipeline = load(target)
     else:
-        pipeline = Pipeline.from_folder(
-            target, batch_size=args.batch_size or 32, seed=args.seed or 0
-        )
+        pipeline = pipeline_for_target(
+            Pipeline, targets or [target], batch_size=args.batch_size or 32, seed=args.seed or 0,
+            image_column=args.image_column, label_column=args.label_column,
+        )  # fmt: skip
     if args.batch_size:
         pipeline.source["batch_size"] = args.batch_size
     if args.seed is not None:

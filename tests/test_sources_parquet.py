@@ -229,3 +229,26 @@ def test_a_spec_saves_and_reloads_the_same_batches(hub, tmp_path):
 
 def pil_png(i: int) -> Image.Image:
     return Image.open(io.BytesIO(image(i)))
+
+
+def test_the_command_line_runs_parquet_files_named_by_the_shell(hub, capsys):
+    from genlab.cli import main
+
+    root, _ = hub
+    files = sorted(str(f) for f in root.glob("*.parquet"))  # what `data/*.parquet` expands to
+    assert main(["run", *files, "--image-column", "image", "--batch-size", "16", "--out", ""]) == 0
+    out = capsys.readouterr().out
+    assert "40 images, 3 classes, 3 batches of 16" in out and "40 images in 3 batches" in out
+    assert main(["run", *files, "--image-column", "img", "--out", ""]) == 2
+    assert "image_column 'img' is not a column" in capsys.readouterr().err
+
+
+def test_the_lab_opens_parquet_files_and_its_class_mix_uses_the_schema_names(hub):
+    pytest.importorskip("ipywidgets")
+    from genlab.lab import PipelineLab
+
+    root, _ = hub
+    lab = PipelineLab(str(root / "*.parquet"), batch_size=12)
+    assert lab.model.pipeline.source_kind == "parquet"
+    assert list(lab.model.class_counts()) == NAMES and sum(lab.model.class_counts().values()) == 12
+    assert all(name in lab.class_line.value for name in NAMES)

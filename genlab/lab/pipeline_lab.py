@@ -74,8 +74,9 @@ class PipelineLab(widgets.VBox):
     Parameters
     ----------
     pipeline_or_folder
-        A :class:`~genlab.Pipeline`, or a class-folder dataset root (then the post's default
-        chain is used with ``batch_size`` and ``seed``). None (the default) opens the ``photos``
+        A :class:`~genlab.Pipeline`, or a class-folder dataset root, Parquet files (a path,
+        pattern or list) or a Hugging Face ``datasets`` object (then the post's default chain is
+        used with ``batch_size`` and ``seed``). None (the default) opens the ``photos``
         sample set under an ImageNet-style chain of ops
         (:func:`~genlab.lab.model.photo_pipeline`).
     batch_size, seed
@@ -115,9 +116,11 @@ class PipelineLab(widgets.VBox):
             pipeline = pipeline_or_folder
         elif pipeline_or_folder is None:
             pipeline = photo_pipeline(batch_size, seed)
-        else:
-            pipeline = Pipeline.from_folder(
-                str(pipeline_or_folder), batch_size=batch_size, seed=seed
+        else:  # a folder, Parquet files or a datasets object: genlab.sources.hf chooses
+            from genlab.sources.hf import pipeline_for_target
+
+            pipeline = pipeline_for_target(
+                Pipeline, pipeline_or_folder, batch_size=batch_size, seed=seed
             )
         self.model = LabModel(pipeline, epoch=epoch, batch_index=batch_index)
         self.renderer = GridRenderer(capacity=16, columns=4, image_format=image_format)

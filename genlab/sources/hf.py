@@ -33,7 +33,7 @@ from typing import Any
 
 from .parquet import ParquetIndex
 
-__all__ = ["hf_pipeline", "parquet_pipeline", "HFIndex", "IN_MEMORY"]
+__all__ = ["hf_pipeline", "parquet_pipeline", "pipeline_for_target", "HFIndex", "IN_MEMORY"]
 
 IN_MEMORY = "<in-memory datasets.{}>"
 _SOURCE_OPTIONS = (
@@ -48,6 +48,32 @@ def parquet_pipeline(cls, files, *, batch_size: int = 32, stages=None, **options
     source = {"files": list(files) if isinstance(files, (list, tuple)) else str(files),
               "batch_size": batch_size, **source}  # fmt: skip
     return cls(source, stages, source_kind="parquet", **options)
+
+
+def pipeline_for_target(
+    cls, target: Any, *, image_column: str = "image", label_column: str = "label", **options: Any
+):
+    """The pipeline a user means by ``target`` (the lab's and the command line's source choice).
+
+    A ``datasets`` object gives ``from_hf``; Parquet/Arrow files, patterns of them, or a list
+    of them give ``from_parquet``; anything else is a class-folder root (``from_folder``).
+    """
+    from .parquet_files import ARROW_SUFFIXES, PARQUET_SUFFIXES
+
+    if hasattr(target, "features") or type(target).__name__ in (
+        "DatasetDict",
+        "IterableDatasetDict",
+    ):
+        return cls.from_hf(target, image_column, label_column, **options)
+    names = [str(t) for t in target] if isinstance(target, (list, tuple)) else [str(target)]
+    if names and all(n.lower().endswith(PARQUET_SUFFIXES + ARROW_SUFFIXES) for n in names):
+        files = names if isinstance(target, (list, tuple)) else names[0]
+        return cls.from_parquet(
+            files, image_column=image_column, label_column=label_column, **options
+        )
+    if len(names) != 1:
+        raise ValueError(f"several targets must all be Parquet/Arrow files; got {names!r}")
+    return cls.from_folder(names[0], **options)
 
 
 def _datasets():
