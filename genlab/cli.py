@@ -26,23 +26,27 @@ from .memory import format_bytes, process_memory
 from .pipeline import RUN_PARAMS, Pipeline
 from .plotting import labels_of, render_grid
 from .sample_data import KINDS, ensure_sample_data, make_sample_data
+from .sources.hf import pipeline_for_target
 from .spec import load
 from .validate import validate_dataset
 
 __all__ = ["main"]
 
 
-def _pipeline(target: str | None, args: argparse.Namespace) -> Pipeline:
-    """A spec file, a folder (default chain), or the sample data when nothing is named."""
-    if target is None:
+def _pipeline(targets: list[str] | str | None, args: argparse.Namespace) -> Pipeline:
+    """A spec file, Parquet files, a folder (default chain), or the sample data when nothing is named."""
+    targets = [targets] if isinstance(targets, str) else list(targets or [])
+    target = targets[0] if len(targets) == 1 else None
+    if not targets:
         target = str(ensure_sample_data("digits"))
         print(f"sample data: {target}")
-    if target.endswith(".json"):
+    if target is not None and target.endswith(".json"):
         pipeline = load(target)
     else:
-        pipeline = Pipeline.from_folder(
-            target, batch_size=args.batch_size or 32, seed=args.seed or 0
-        )
+        pipeline = pipeline_for_target(
+            Pipeline, targets or [target], batch_size=args.batch_size or 32, seed=args.seed or 0,
+            image_column=args.image_column, label_column=args.label_column,
+        )  # fmt: skip
     if args.batch_size:
         pipeline.source["batch_size"] = args.batch_size
     if args.seed is not None:
@@ -132,9 +136,13 @@ def _parser() -> argparse.ArgumentParser:
     def pipeline_args(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "target",
-            nargs="?",
-            help="a spec .json or a class-folder dataset (default: the sample data)",
+            nargs="*",
+            help="a spec .json, a class-folder dataset or Parquet files (default: the sample data)",
         )
+        p.add_argument(
+            "--image-column", default="image", help="Parquet: the column of encoded images"
+        )
+        p.add_argument("--label-column", default="label", help="Parquet: the column of labels")
         p.add_argument("--batch-size", type=int, help="samples per batch")
         p.add_argument("--seed", type=int, help="seed of every random draw")
 

@@ -239,6 +239,28 @@ class Pipeline:
         }  # fmt: skip
         return cls(source, stages, source_kind="shards", **options)
 
+    @classmethod
+    def from_parquet(cls, files: str | Sequence[str], batch_size: int = 32, **options: Any):
+        """A pipeline streaming Parquet image columns (the hub's layout) by row group: files,
+        globs, brace ranges, folders or fsspec URLs; ``image_column="image"``,
+        ``label_column="label"``, ``class_names``, ``shuffle_buffer``, ``on_error``, ``retry`` and
+        the run settings as for :meth:`from_shards`. See :mod:`genlab.sources.parquet`."""
+        from .sources.hf import parquet_pipeline
+
+        return parquet_pipeline(cls, files, batch_size=batch_size, **options)
+
+    @classmethod
+    def from_hf(
+        cls, dataset: Any, image_column: str = "image", label_column: str = "label", **options: Any
+    ):
+        """A pipeline over a Hugging Face ``datasets`` Dataset, DatasetDict split or
+        IterableDataset you already have; see :func:`genlab.sources.hf.hf_pipeline`."""
+        from .sources.hf import hf_pipeline
+
+        return hf_pipeline(
+            cls, dataset, image_column=image_column, label_column=label_column, **options
+        )
+
     # -- the dataset ---------------------------------------------------------------------
     @property
     def source_kind(self) -> str:

@@ -258,8 +258,15 @@ def pipeline_arguments(spec: dict, *, index=None, trusted: bool = True) -> dict:
     )  # fmt: skip
 
 
+def _check_saveable(pipeline) -> None:
+    reason = pipeline._kind.unsaveable(pipeline.source)
+    if reason is not None:
+        raise ValueError(reason)
+
+
 def save(pipeline, path: str | os.PathLike, *, manifest: bool = False) -> str:
     """Write a pipeline's spec as indented JSON; returns the path."""
+    _check_saveable(pipeline)
     with open(path, "w", encoding="utf-8") as f:
         json.dump(pipeline_to_spec(pipeline, manifest=manifest), f, indent=2)
         f.write("\n")
@@ -331,6 +338,7 @@ def to_python(pipeline, path: str | os.PathLike | None = None) -> str:
     a stage registered in ``__main__`` (a notebook cell) cannot be, and is named in an
     error instead of being exported into a module that would fail later.
     """
+    _check_saveable(pipeline)
     modules = set()
     for config in pipeline.stages:
         module = registry.get(config.name).factory.__module__

@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 
 from ..batch import Batch, BatchInfo
-from ..sources.storage import read_bytes
+from ..sources.storage import sample_bytes
 from ..validate import ValidationReport, check_file
+from .parquet import write_parquet_task
 
 __all__ = [
     "ChannelStats",
@@ -288,17 +289,6 @@ def _tar_member(tar, name: str, data: bytes) -> None:
     tar.addfile(member, io.BytesIO(data))
 
 
-def _sample_file(item: Any, path: str, policy) -> tuple[bytes, str]:
-    """The stored bytes of a source sample and its image extension (``jpg`` for ``.jpeg``)."""
-    data = (
-        bytes(item)
-        if isinstance(item, (bytes, bytearray, memoryview))
-        else read_bytes(str(item), policy)
-    )
-    ext = posixpath.splitext(path.split("::")[0])[1].lower().lstrip(".") or "img"
-    return data, {"jpeg": "jpg", "tiff": "tif"}.get(ext, ext)
-
-
 def _tar_task(shared: tuple, task: tuple[int, list[Batch]]) -> list[dict]:
     """Write one WebDataset shard of the source batches ``task``; its manifest record."""
     import tarfile
@@ -314,7 +304,7 @@ def _tar_task(shared: tuple, task: tuple[int, list[Batch]]) -> list[dict]:
             for i, item in enumerate(batch.x):
                 path = batch.info.paths[i] if batch.info.paths is not None else str(item)
                 try:
-                    data, ext = _sample_file(item, path, policy)
+                    data, ext = sample_bytes(item, path, policy)
                 except OSError as e:
                     skipped.append([path, str(e)])
                     continue
@@ -380,7 +370,7 @@ def materialize(
     progress: bool | Progress | None = None,
     format: str = "npz",  # noqa: A002 - the word users know
 ) -> dict:
-    """Run one epoch and write it under ``dest``: processed ``.npz`` batches, or tar shards.
+    """Run one epoch and write it under ``dest``: processed ``.npz`` batches, tar shards or Parquet.
 
     ``dest`` is any fsspec URL the workers can write to (a shared folder, ``s3://bucket/prefix``).
 
@@ -398,8 +388,8 @@ def materialize(
     """
     import fsspec
 
-    if format not in ("npz", "tar"):
-        raise ValueError(f"materialize: format must be 'npz' or 'tar', got {format!r}")
+    if format not in ("npz", "tar", "parquet"):
+        raise ValueError(f"materialize: format must be 'npz', 'tar' or 'parquet', got {format!r}")
     options = dict(storage_options or {})
     fs, root = fsspec.core.url_to_fs(dest, **options)
     fs.makedirs(root, exist_ok=True)
@@ -409,6 +399,10 @@ def materialize(
         job.class_names, job.multi_label = tuple(pipeline.class_names), pipeline.multi_label
         tasks = list(enumerate(_chunks(batches, batches_per_task)))
         task = _tar_task
+    elif format == "parquet":
+        job.class_names, job.multi_label = tuple(pipeline.class_names), pipeline.multi_label
+        chunks = _chunks(batches, batches_per_task)
+        tasks, task = [(i, len(chunks), c) for i, c in enumerate(chunks)], write_parquet_task
     else:
         tasks, task = _chunks(batches, batches_per_task), _materialize_task
     with _client_for(client) as running:

@@ -36,6 +36,7 @@ from genlab.lab.lab_views import (
 from genlab.lab.throttle import Throttle
 from genlab.pipeline import Pipeline
 from genlab.sources.dataset import SOURCE_PARAMS
+from genlab.sources.hf import pipeline_for_target
 
 __all__ = ["PipelineLab"]
 
@@ -46,12 +47,13 @@ class PipelineLab(widgets.VBox):
     Parameters
     ----------
     pipeline_or_folder
-        A :class:`~genlab.Pipeline`, or a class-folder dataset root (then the post's default
-        chain is used with ``batch_size`` and ``seed``). None (the default) opens the ``photos``
+        A :class:`~genlab.Pipeline`, or a class-folder dataset root, Parquet files (a path,
+        pattern or list) or a Hugging Face ``datasets`` object (then the post's default chain is
+        used with ``batch_size`` and ``seed``). None (the default) opens the ``photos``
         sample set under an ImageNet-style chain of ops
         (:func:`~genlab.lab.lab_model.photo_pipeline`).
     batch_size, seed
-        Used only when a folder or None is given.
+        Used only when a folder, files, a dataset or None is given.
     epoch, batch_index
         Which source batch the preview shows first.
     throttle
@@ -487,7 +489,8 @@ def _pipeline_of(
         return pipeline_or_folder
     if pipeline_or_folder is None:
         return photo_pipeline(batch_size, seed)
-    return Pipeline.from_folder(str(pipeline_or_folder), batch_size=batch_size, seed=seed)
+    # a folder, Parquet files or a datasets object: genlab.sources.hf chooses
+    return pipeline_for_target(Pipeline, pipeline_or_folder, batch_size=batch_size, seed=seed)
 
 
 def _html(css_class: str) -> widgets.HTML:

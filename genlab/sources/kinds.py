@@ -6,6 +6,9 @@ name      built by                    what it lists and yields
 dataset   ``Pipeline.from_folder``    class folders; ``(paths, one-hot)`` batches
 table     ``Pipeline.from_table``     a CSV / Parquet / DataFrame of paths and labels (multi-label)
 shards    ``Pipeline.from_shards``    WebDataset tar shards, streamed; ``(image bytes, labels)``
+parquet   ``Pipeline.from_parquet``   Parquet / Arrow image columns (the hub's layout), streamed
+                                      by row group; ``from_hf`` on a dataset with files on disk
+hf        ``Pipeline.from_hf``        a ``datasets`` object held in memory (not saveable in a spec)
 ========  ==========================  =============================================================
 
 A kind declares its parameters (checked like a stage's), makes the listing once
@@ -117,6 +120,10 @@ class SourceKind:
         """The reason a run reports for a skipped sample (a table adds its row number)."""
         return reason
 
+    def unsaveable(self, params: dict) -> str | None:
+        """Why a spec of this source cannot be saved to a file, or None when it can."""
+        return None
+
     def spec_params(self, params: dict) -> dict:
         """The parameters a spec records: unset retry settings are left out (as 0.1 wrote them)."""
         return {k: v for k, v in params.items() if not (k == "retry" and v is None)}
@@ -214,8 +221,70 @@ class ShardSource(SourceKind):
         return n_batches(n, params["batch_size"], params["drop_last"])
 
 
+class ParquetSource(ShardSource):
+    """Streamed like tar shards, with the row group as the unit (see :mod:`genlab.sources.parquet`)."""
+
+    name, method, positional = "parquet", "from_parquet", "files"
+    params = {
+        "files": _Shards("", help="Parquet file, glob, brace pattern, folder, URL or list of them"),
+        "image_column": Text("image", help="the column of encoded images ({bytes, path} or binary)"),
+        "label_column": Text("label", help="the column of labels (index, name or list of them)"),
+        "class_names": _Names(None, optional=True, help="the classes (else the schema's ClassLabel)"),
+        **{k: v for k, v in ShardSource.params.items() if k not in ("shards", "class_names",
+                                                                   "label_separator")},
+    }  # fmt: skip
+
+    def listing(self, params: dict):
+        from .parquet import index_parquet
+
+        return index_parquet(
+            params["files"], image_column=params["image_column"], class_names=params["class_names"],
+            label_column=params["label_column"], policy=self.policy(params),
+        )  # fmt: skip
+
+    def batches(self, params, listing, *, seed, epoch, split):
+        from .parquet import parquet_batches
+
+        return parquet_batches(
+            listing, batch_size=params["batch_size"], shuffle=params["shuffle"],
+            shuffle_buffer=params["shuffle_buffer"], drop_last=params["drop_last"],
+            seed=seed, epoch=epoch, split=split, policy=self.policy(params), on_error=params["on_error"],
+        )  # fmt: skip
+
+    def n_batches(self, params, listing, *, seed, epoch, split) -> int:
+        from .parquet import split_rows
+
+        n = split_rows(listing, shuffle=params["shuffle"], seed=seed, epoch=epoch, split=split)
+        return n_batches(n, params["batch_size"], params["drop_last"])
+
+
+class HFSource(ParquetSource):
+    """A ``datasets.Dataset`` held in memory (:mod:`genlab.sources.hf`): runs, is not saved."""
+
+    name, method, positional = "hf", "from_hf", "dataset"
+    params = {
+        "dataset": Text("", help="what the dataset was (it is held in memory, not in the spec)"),
+        **{k: v for k, v in ParquetSource.params.items() if k != "files"},
+    }
+
+    def listing(self, params: dict):
+        raise ValueError(
+            f"source 'hf': the dataset was {params['dataset']}, held in memory by the process that "
+            f"built the pipeline; save it (dataset.save_to_disk(path) or to_parquet) and use "
+            f"Pipeline.from_hf(datasets.load_from_disk(path)) or Pipeline.from_parquet(path)"
+        )
+
+    def unsaveable(self, params: dict) -> str | None:
+        return (
+            f"a pipeline over an {params['dataset']} cannot be saved: its rows are not in "
+            "files; write them (dataset.save_to_disk(path) or dataset.to_parquet(path)) and build "
+            "the pipeline with Pipeline.from_hf(datasets.load_from_disk(path)) or "
+            "Pipeline.from_parquet(path)"
+        )
+
+
 SOURCE_KINDS: dict[str, SourceKind] = {
-    k.name: k for k in (FolderSource(), TableSource(), ShardSource())
+    k.name: k for k in (FolderSource(), TableSource(), ShardSource(), ParquetSource(), HFSource())
 }
 
 

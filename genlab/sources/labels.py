@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MultiLabels", "class_positions", "multi_hot", "multi_hot_codes", "one_hot"]
+__all__ = [
+    "MultiLabels", "class_positions", "label_rows", "multi_hot", "multi_hot_codes", "one_hot",
+]  # fmt: skip
 
 
 def one_hot(labels: np.ndarray | Sequence[int], n_classes: int) -> np.ndarray:
@@ -64,6 +66,20 @@ def multi_hot_codes(code_sets: Iterable[Sequence[int]], n_classes: int) -> np.nd
         _check_codes(flat, n_classes)
         rows[np.repeat(np.arange(len(sets)), [len(s) for s in sets]), flat] = 1
     return rows
+
+
+def label_rows(
+    codes: Sequence[int | Sequence[int]], n_classes: int, multi_label: bool
+) -> np.ndarray:
+    """A batch's one-hot rows from its samples' class codes (multi-label: multi-hot rows from
+    each sample's codes); the streamed sources (tar shards, Parquet) keep codes until here.
+
+    >>> label_rows([1, 0], 2, False).tolist(), label_rows([(0, 1), ()], 2, True).tolist()
+    ([[0, 1], [1, 0]], [[1, 1], [0, 0]])
+    """
+    if multi_label:
+        return multi_hot_codes(codes, n_classes)
+    return one_hot(np.asarray(codes, dtype=np.int64), n_classes)
 
 
 def class_positions(class_names: Sequence[str]) -> dict[str, int]:

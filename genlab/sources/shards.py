@@ -33,7 +33,7 @@ from ..batch import Batch, BatchInfo
 from ..seeding import epoch_rng, stream_id
 from . import storage
 from .discover import IMAGE_EXTENSIONS
-from .labels import class_positions, multi_hot_codes, one_hot
+from .labels import class_positions, label_rows
 from .tar_stream import Skip, iter_samples
 
 __all__ = ["ShardIndex", "expand_shards", "index_shards", "shard_batches", "MANIFEST_NAME"]
@@ -203,9 +203,7 @@ class ShardIndex:
 
     def label_rows(self, codes: Sequence[int | tuple[int, ...]]) -> np.ndarray:
         """The one-hot (multi-label: multi-hot) int64 rows of samples' codes from :meth:`encode`."""
-        if self.multi_label:
-            return multi_hot_codes(codes, len(self.class_names))
-        return one_hot(np.asarray(codes, dtype=np.int64), len(self.class_names))
+        return label_rows(codes, len(self.class_names), self.multi_label)
 
     def class_counts(self) -> dict[str, int]:
         """Not known without reading every label: an empty dict (see the preview batch instead)."""
@@ -374,9 +372,40 @@ def shard_batches(
     are reported in the ``skipped`` of the next batch delivered (the last batch carries the rest).
     """
     order = shard_order(len(index.urls), shuffle=shuffle, seed=seed, epoch=epoch, split=split)
-    items = _stream(index, order, policy, on_error)
+    return stream_batches(
+        _stream(index, order, policy, on_error), index.class_names, index.multi_label,
+        batch_size=batch_size,
+        shuffle=shuffle, shuffle_buffer=shuffle_buffer, drop_last=drop_last, seed=seed,
+        epoch=epoch, split=split, policy=policy, buffer_stream="shard-buffer", what="shards",
+    )  # fmt: skip
+
+
+def stream_batches(
+    items: Iterator[tuple | Skip],
+    class_names: Sequence[str],
+    multi_label: bool,
+    *,
+    batch_size: int,
+    shuffle: bool,
+    shuffle_buffer: int,
+    drop_last: bool,
+    seed: int,
+    epoch: int,
+    split: tuple[int, int],
+    policy=None,
+    buffer_stream: str,
+    what: str,
+) -> Iterator[Batch]:
+    """Batches of a stream of ``(key, name, data, class code)`` samples and :class:`Skip` records
+    (multi-label: a tuple of codes per sample); the batch's label rows are made from the codes.
+
+    The stream is mixed in a bounded buffer of ``shuffle_buffer`` samples (seeded from ``seed``,
+    ``buffer_stream``, ``epoch`` and ``split``) when ``shuffle``; skips are reported in the next
+    batch delivered. Tar shards and Parquet row groups are both streamed through here.
+    """
+    class_names = tuple(class_names)
     if shuffle:
-        rng = np.random.default_rng([seed, stream_id("shard-buffer"), epoch, split[0], split[1]])
+        rng = np.random.default_rng([seed, stream_id(buffer_stream), epoch, split[0], split[1]])
         items = _shuffled(items, shuffle_buffer, rng)
     extra = {"retry": policy} if policy is not None else {}
     skipped: list[tuple[str, str]] = []
@@ -387,9 +416,9 @@ def shard_batches(
     def make(group: list[tuple]) -> Batch:
         info = BatchInfo(
             seed, epoch, number, np.array([s[0] for s in group], np.int64), tuple(s[1] for s in group),
-            class_names=index.class_names, extra=dict(extra),
+            class_names=class_names, extra=dict(extra),
         )  # fmt: skip
-        y = index.label_rows([s[3] for s in group])
+        y = label_rows([s[3] for s in group], len(class_names), multi_label)
         return Batch([s[2] for s in group], y, info)
 
     for item in items:
@@ -411,7 +440,7 @@ def shard_batches(
         yield _with_skips(pending, skipped)
     elif skipped:
         raise OSError(
-            f"shards: no sample could be read; first problem: {skipped[0][0]}: {skipped[0][1]}"
+            f"{what}: no sample could be read; first problem: {skipped[0][0]}: {skipped[0][1]}"
         )
 
 

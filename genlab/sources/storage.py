@@ -120,3 +120,15 @@ def read_bytes(path: str | os.PathLike, policy=None) -> bytes:
         return remote.read_bytes(path, policy=policy)  # retried with backoff, bounded in time
     fs, inner = _fs(path)
     return fs.cat_file(inner)
+
+
+def sample_bytes(item: object, path: str, policy=None) -> tuple[bytes, str]:
+    """The stored bytes of a source sample (bytes as they are, or read from its path) and its
+    image extension (``jpg`` for ``.jpeg``), as the writers of shards and Parquet store them."""
+    data = (
+        bytes(item)
+        if isinstance(item, (bytes, bytearray, memoryview))
+        else read_bytes(str(item), policy)
+    )
+    ext = posixpath.splitext(path.split("::")[0])[1].lower().lstrip(".") or "img"
+    return data, {"jpeg": "jpg", "tiff": "tif"}.get(ext, ext)
