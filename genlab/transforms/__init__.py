@@ -20,5 +20,9 @@ from __future__ import annotations
 
 from . import colour, geometry, groups, mixing, noise, policies  # noqa: F401  (registers the ops)
 from .op import KINDS, BatchOp, Op, get_op, op_names, register_op, replay, stream_name
+from .target_kernels import replay_targets
 
-__all__ = ["KINDS", "Op", "BatchOp", "get_op", "op_names", "register_op", "replay", "stream_name"]
+__all__ = [
+    "KINDS", "Op", "BatchOp", "get_op", "op_names", "register_op", "replay", "replay_targets",
+    "stream_name",
+]  # fmt: skip

@@ -18,8 +18,16 @@ from ..ops.geometry import (
     perspective_coefficients,
     quarter_turns,
 )
+from ..ops.targets_geometry import (
+    affine_forward,
+    crop_matrix,
+    flip_matrix,
+    perspective_forward,
+    quarter_turn_matrix,
+)
 from ..params import Bool, Float, Floats, Int, Range, Size
 from .op import Op, fill_param, gate, probability, register_op, resample_param
+from .target_kernels import register_target_kernel, warp_kernel
 
 __all__ = [
     "hflip",
@@ -312,3 +320,51 @@ random_perspective = register_op(Op(
     help="move the four corners inwards at random: a change of viewpoint",
     equivalents={"torchvision": "RandomPerspective", "albumentations": "Perspective"},
 ))  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- target kernels
+# Each op's point map for a drawn record (genlab.transforms.target_kernels): boxes, masks and
+# keypoints move with the same record as the pixels.
+
+
+def _same_size(matrix_of):
+    return lambda r, size: (matrix_of(r, size), size)
+
+
+def _crop_geometry(r, size):
+    out_hw = tuple(r["size"])
+    if "height" in r:  # random_resized_crop: a box scaled to the output size
+        return crop_matrix(r["top"], r["left"], r["height"], r["width"], out_hw), out_hw
+    return crop_matrix(r["top"], r["left"], *out_hw), out_hw
+
+
+def _rotate90_geometry(r, size):
+    k = int(r["k"]) % 4
+    return quarter_turn_matrix(size, k), (size[::-1] if k % 2 else size)
+
+
+def _rotation_matrix(r, size):
+    return affine_forward(inverse_affine_matrix(r["center"], -r["angle"]))
+
+
+def _affine_matrix(r, size):
+    inverse = inverse_affine_matrix(r["center"], r["angle"], r["translate"], r["scale"], r["shear"])
+    return affine_forward(inverse)
+
+
+def _perspective_matrix(r, size):
+    return perspective_forward(perspective_coefficients(r["startpoints"], r["endpoints"]))
+
+
+for _op, _geometry, _mirrors in [
+    (hflip, _same_size(lambda r, size: flip_matrix(size, horizontal=True)), True),
+    (vflip, _same_size(lambda r, size: flip_matrix(size, horizontal=False)), True),
+    (rotate90, _rotate90_geometry, False),
+    (random_resized_crop, _crop_geometry, False),
+    (center_crop, _crop_geometry, False),
+    (random_crop, _crop_geometry, False),
+    (random_rotation, _same_size(_rotation_matrix), False),
+    (random_affine, _same_size(_affine_matrix), False),
+    (random_perspective, _same_size(_perspective_matrix), False),
+]:
+    register_target_kernel(_op.name, warp_kernel(_op.name, _op.apply, _geometry, _mirrors))

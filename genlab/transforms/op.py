@@ -36,6 +36,7 @@ from ..batch import Batch
 from ..params import Choice, Float, Floats, Param, validate_params
 from ..seeding import sample_generators, sample_rngs
 from ..stages.protocol import _two_yield
+from .target_kernels import carry_batch
 
 __all__ = [
     "KINDS",
@@ -123,8 +124,9 @@ class Op:
         resizes = (height, width) != tuple(size)
         out = None
         drawn: list[tuple] = [()] * len(x)
+        records: list[Record | None] = [None] * len(x)  # for the targets' kernels
         for i, rng in enumerate(sample_generators(batch.info, stream, len(x))):
-            record = self.draw(rng, params, size)
+            record = records[i] = self.draw(rng, params, size)
             if record is None:
                 if resizes:
                     raise RuntimeError(f"{self.name}: an op that resizes must apply to every image")
@@ -138,9 +140,11 @@ class Op:
             out[i] = self.apply(x[i], record)
             drawn[i] = ({"op": self.name, **record},)
         applied = batch.info.with_applied(drawn)
-        return (
-            batch.replace(applied=applied) if out is None else batch.replace(x=out, applied=applied)
-        )
+        # boxes, masks and keypoints follow the same records (genlab.transforms.target_kernels)
+        targets = carry_batch(self, batch.info, records, size)
+        if out is None:
+            return batch.replace(applied=applied, **targets)
+        return batch.replace(x=out, applied=applied, **targets)
 
 
 @dataclass(frozen=True, repr=False)

@@ -1,0 +1,195 @@
+"""Pure geometry of targets: boxes, keypoints and masks moved by a point map (no randomness).
+
+Every geometric op of genlab moves the points of the plane by a projective map: flips, quarter
+turns, crops, resizes, affine warps and perspective warps are all a ``3 x 3`` matrix acting on
+continuous pixel coordinates (pixel ``(row r, column c)`` covers ``[c, c + 1) x [r, r + 1)``).
+So one kernel per target kind serves every op, given the op's matrix for a drawn record:
+
+- boxes: the four corners are mapped, the enclosing box is taken (torchvision's rule for
+  rotations, affine and perspective warps; exact for flips, turns, crops and scaling) and
+  clipped to the image;
+- keypoints: mapped; a point that leaves the image gets visibility 0 and is kept;
+- masks: warped by the op's own image kernel with nearest-neighbour sampling and fill 0, eight
+  instance masks to a byte (:func:`pack_masks`), so one warp moves 24 masks.
+
+>>> import numpy as np
+>>> m = flip_matrix((10, 20), horizontal=True)
+>>> map_boxes(np.array([[2, 3, 6, 7]], np.float32), m).tolist()
+[[14.0, 3.0, 18.0, 7.0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "flip_matrix",
+    "quarter_turn_matrix",
+    "crop_matrix",
+    "affine_forward",
+    "perspective_forward",
+    "map_points",
+    "map_boxes",
+    "clip_boxes",
+    "box_areas",
+    "map_keypoints",
+    "pack_masks",
+    "unpack_masks",
+    "warp_masks",
+]
+
+
+def flip_matrix(size_hw: Sequence[int], horizontal: bool) -> np.ndarray:
+    """The mirror of an image of ``size_hw`` left-right (``horizontal``) or top-bottom."""
+    height, width = size_hw
+    if horizontal:
+        return np.array([[-1, 0, width], [0, 1, 0], [0, 0, 1]], np.float64)
+    return np.array([[1, 0, 0], [0, -1, height], [0, 0, 1]], np.float64)
+
+
+def quarter_turn_matrix(size_hw: Sequence[int], k: int) -> np.ndarray:
+    """``k`` counter-clockwise quarter turns (``numpy.rot90``) of an image of ``size_hw``.
+
+    >>> quarter_turn_matrix((2, 3), 1) @ np.array([3.0, 0.0, 1.0])  # top-right corner -> top-left
+    array([0., 0., 1.])
+    """
+    height, width = size_hw
+    return {
+        0: np.eye(3),
+        1: np.array([[0, 1, 0], [-1, 0, width], [0, 0, 1]], np.float64),
+        2: np.array([[-1, 0, width], [0, -1, height], [0, 0, 1]], np.float64),
+        3: np.array([[0, -1, height], [1, 0, 0], [0, 0, 1]], np.float64),
+    }[int(k) % 4]
+
+
+def crop_matrix(
+    top: float, left: float, height: float, width: float, out_hw: Sequence[int] | None = None
+) -> np.ndarray:
+    """The window ``(top, left, height, width)`` moved to the origin and scaled to ``out_hw``."""
+    sy = 1.0 if out_hw is None else out_hw[0] / height
+    sx = 1.0 if out_hw is None else out_hw[1] / width
+    return np.array([[sx, 0, -left * sx], [0, sy, -top * sy], [0, 0, 1]], np.float64)
+
+
+def affine_forward(inverse: Sequence[float]) -> np.ndarray:
+    """The forward map of Pillow's 6 affine coefficients (output -> input pixels, sampled at
+    pixel centres, so they act on continuous coordinates)."""
+    a, b, c, d, e, f = (float(v) for v in inverse)
+    return np.linalg.inv(np.array([[a, b, c], [d, e, f], [0, 0, 1]], np.float64))
+
+
+def perspective_forward(coefficients: Sequence[float]) -> np.ndarray:
+    """The forward map of Pillow's 8 perspective coefficients (output -> input pixels)."""
+    a, b, c, d, e, f, g, h = (float(v) for v in coefficients)
+    return np.linalg.inv(np.array([[a, b, c], [d, e, f], [g, h, 1]], np.float64))
+
+
+def map_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``N x 2`` points ``(x, y)`` through the ``3 x 3`` map, as float32."""
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
+    out = pts @ matrix[:2, :2].T + matrix[:2, 2]
+    w = pts @ matrix[2, :2] + matrix[2, 2]
+    if not np.all(w == 1.0):
+        out = out / np.where(np.abs(w) < 1e-12, 1e-12, w)[:, None]
+    return out.astype(np.float32)
+
+
+def map_boxes(boxes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``N x 4`` xyxy boxes -> the enclosing boxes of their four mapped corners (not clipped)."""
+    b = np.asarray(boxes, np.float32).reshape(-1, 4)
+    corners = b[:, [0, 1, 2, 1, 2, 3, 0, 3]].reshape(-1, 2)
+    mapped = map_points(corners, matrix).reshape(-1, 4, 2)
+    return np.concatenate([mapped.min(axis=1), mapped.max(axis=1)], axis=1).astype(np.float32)
+
+
+def clip_boxes(boxes: np.ndarray, size_hw: Sequence[int]) -> np.ndarray:
+    """Boxes clipped to an image of ``size_hw`` (``[0, width] x [0, height]``)."""
+    height, width = size_hw
+    limit = np.array([width, height, width, height], np.float32)
+    return np.clip(boxes, 0, limit).astype(np.float32)
+
+
+def box_areas(boxes: np.ndarray) -> np.ndarray:
+    """Areas of xyxy boxes (0 for inverted ones)."""
+    wh = np.clip(boxes[:, 2:] - boxes[:, :2], 0, None)
+    return (wh[:, 0] * wh[:, 1]).astype(np.float64)
+
+
+def map_keypoints(keypoints: np.ndarray, matrix: np.ndarray, size_hw: Sequence[int]) -> np.ndarray:
+    """``N x K x 3`` keypoints ``(x, y, v)`` mapped; those outside the image get ``v = 0``.
+
+    >>> kp = np.array([[[1, 1, 2], [9, 1, 2]]], np.float32)
+    >>> map_keypoints(kp, crop_matrix(0, 4, 4, 4), (4, 4)).tolist()
+    [[[-3.0, 1.0, 0.0], [5.0, 1.0, 0.0]]]
+    """
+    kp = np.array(keypoints, np.float32, copy=True)
+    if kp.size == 0:
+        return kp
+    xy = map_points(kp[..., :2].reshape(-1, 2), matrix).reshape(kp.shape[:-1] + (2,))
+    height, width = size_hw
+    inside = (xy[..., 0] >= 0) & (xy[..., 0] <= width) & (xy[..., 1] >= 0) & (xy[..., 1] <= height)
+    kp[..., :2] = xy
+    kp[..., 2] = np.where(inside, kp[..., 2], 0.0)
+    return kp
+
+
+def pack_masks(masks: np.ndarray | None, mask: np.ndarray | None) -> list[np.ndarray]:
+    """Instance masks (``N x H x W``, 0/1) and a semantic mask (``H x W``) as ``H x W x 3`` uint8
+    images: eight instance masks to a byte, the semantic mask in a plane of its own.
+
+    Nearest-neighbour warps copy bytes, so warping these images and unpacking them
+    (:func:`unpack_masks`) warps every mask exactly as warping each one would.
+    """
+    planes = []
+    if masks is not None and len(masks):
+        bits = np.packbits(np.asarray(masks, np.uint8) != 0, axis=0, bitorder="little")
+        planes.extend(bits)
+    if mask is not None:
+        planes.append(np.asarray(mask, np.uint8))
+    if not planes:
+        return []
+    while len(planes) % 3:
+        planes.append(np.zeros_like(planes[0]))
+    stack = np.stack(planes, axis=-1)
+    return [np.ascontiguousarray(stack[..., i : i + 3]) for i in range(0, stack.shape[-1], 3)]
+
+
+def unpack_masks(
+    images: Sequence[np.ndarray], n: int | None, semantic: bool
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The inverse of :func:`pack_masks` for ``n`` instance masks (None: none) and a semantic mask."""
+    if not images:
+        return (None if n is None else np.zeros((0, 0, 0), np.uint8)), None
+    stack = np.concatenate(images, axis=-1)
+    n_bytes = 0 if not n else (n + 7) // 8
+    masks = None
+    if n is not None:
+        if n:
+            bits = np.moveaxis(stack[..., :n_bytes], -1, 0)
+            masks = np.unpackbits(bits, axis=0, count=n, bitorder="little")
+        else:
+            masks = np.zeros((0, *stack.shape[:2]), np.uint8)
+    mask = np.ascontiguousarray(stack[..., n_bytes]) if semantic else None
+    return masks, mask
+
+
+def warp_masks(
+    masks: np.ndarray | None,
+    mask: np.ndarray | None,
+    warp: Callable[[np.ndarray], np.ndarray],
+    out_hw: Sequence[int],
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Instance and semantic masks through ``warp`` (an image kernel set to nearest, fill 0),
+    giving masks of ``out_hw``.
+
+    >>> masks = np.zeros((2, 2, 3), np.uint8); masks[0, 0, 0] = masks[1, 1, 2] = 1
+    >>> out, _ = warp_masks(masks, None, lambda img: img[:, ::-1], (2, 3))
+    >>> out[0].tolist(), out[1].tolist()
+    ([[0, 0, 1], [0, 0, 0]], [[0, 0, 0], [1, 0, 0]])
+    """
+    images = [np.asarray(warp(img)) for img in pack_masks(masks, mask)]
+    if not images:
+        return (None if masks is None else np.zeros((0, *out_hw), np.uint8)), None
+    return unpack_masks(images, None if masks is None else len(masks), mask is not None)

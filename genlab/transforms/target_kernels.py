@@ -1,0 +1,225 @@
+"""Targets through every op: a target kernel per op, registered beside its image kernel.
+
+As in torchvision.transforms.v2, an op has one draw and kernels per kind of data: ``Op.apply``
+for the image and, registered here under the op's name, a *target kernel* for the sample's
+:class:`~genlab.targets.Targets`. Both receive the SAME drawn record, so boxes, masks and
+keypoints move exactly with the pixels. Geometric ops declare their kernel in one line with
+:func:`warp_kernel`: the op's point map for a record (a ``3 x 3`` matrix, see
+:mod:`genlab.ops.targets_geometry`) and its output size; the mask kernel is the op's own image
+kernel run with nearest-neighbour sampling and fill 0. Ops of kind ``colour`` and ``noise``
+(``random_erasing`` included) leave targets as they are. A geometric op without a target
+kernel refuses a batch with targets, naming itself, rather than letting its targets go stale.
+
+After every geometric op (and every member of a group or policy) the instances are
+sanitised (:func:`sanitize`): boxes are clipped to the image; an instance whose clipped box
+has no width or height, is smaller than ``TargetFormat.min_area`` pixels, or keeps less than
+``min_visibility`` of its (mapped, unclipped) box is dropped with its label, mask and
+keypoints; keypoints that leave the image get visibility 0; mirrors swap ``flip_pairs``.
+
+>>> import numpy as np
+>>> from genlab.targets import Targets
+>>> from genlab.transforms import get_op
+>>> img = np.zeros((10, 20, 3), np.uint8)
+>>> t = Targets.from_boxes([[2, 3, 6, 7]], [1])
+>>> out, moved = replay_targets(img, t, [{"op": "hflip"}])
+>>> moved.boxes.tolist()
+[[14.0, 3.0, 18.0, 7.0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..ops.targets_geometry import box_areas, clip_boxes, map_boxes, map_keypoints, warp_masks
+from ..targets import TargetFormat, Targets
+
+__all__ = [
+    "TargetKernel",
+    "register_target_kernel",
+    "target_kernel",
+    "warp_kernel",
+    "nearest_record",
+    "sanitize",
+    "carry_targets",
+    "carry_batch",
+    "replay_targets",
+]
+
+#: ``kernel(targets, record, size_in, fmt) -> (targets, size_out)``: one sample's targets
+#: through one drawn record of an op, on an image of ``size_in = (height, width)``.
+TargetKernel = Callable[[Targets, Mapping[str, Any], tuple[int, int], TargetFormat], tuple]
+
+_KERNELS: dict[str, TargetKernel] = {}
+
+#: Kinds of op that never move pixels: their targets pass through unchanged.
+PIXEL_KINDS = ("colour", "noise")
+
+
+def register_target_kernel(name: str, kernel: TargetKernel) -> TargetKernel:
+    """Register ``kernel`` as the target kernel of the op called ``name``; returns it."""
+    _KERNELS[name] = kernel
+    return kernel
+
+
+def target_kernel(name: str) -> TargetKernel | None:
+    """The target kernel registered for the op ``name`` (None: none)."""
+    return _KERNELS.get(name)
+
+
+def nearest_record(record: Mapping[str, Any]) -> dict:
+    """``record`` (and the records of its members) set to nearest sampling and fill 0: how the
+    image kernel of an op moves masks."""
+    out = {**record, "resample": "nearest", "fill": [0.0, 0.0, 0.0]}
+    if isinstance(record.get("ops"), list):
+        out["ops"] = [nearest_record(m) if isinstance(m, Mapping) else m for m in record["ops"]]
+    return out
+
+
+def _format(fmt: TargetFormat | None) -> TargetFormat:
+    return TargetFormat() if fmt is None else fmt
+
+
+def sanitize(targets: Targets, size_hw: Sequence[int], fmt: TargetFormat | None = None) -> Targets:
+    """Clip the (mapped) boxes of ``targets`` to ``size_hw`` and drop the instances that
+    ``fmt``'s ``min_area`` / ``min_visibility`` (or a zero size) rule out, every part aligned.
+
+    >>> t = Targets.from_boxes([[-5, 0, 5, 10], [0, 0, 0, 4]], [1, 2])
+    >>> kept = sanitize(t, (8, 8), TargetFormat(min_visibility=0.4))
+    >>> kept.boxes.tolist(), kept.labels.tolist()
+    ([[0.0, 0.0, 5.0, 8.0]], [1])
+    """
+    fmt = _format(fmt)
+    raw = targets.boxes
+    clipped = clip_boxes(raw, size_hw)
+    area = box_areas(clipped)
+    keep = (clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])
+    if fmt.min_area > 0:
+        keep &= area >= fmt.min_area
+    if fmt.min_visibility > 0:
+        keep &= area >= fmt.min_visibility * box_areas(raw)
+    moved = targets.replace(boxes=clipped)
+    return moved if keep.all() else moved.select(keep)
+
+
+def _check_masks(name: str, targets: Targets, size_in: Sequence[int]) -> None:
+    for part in (targets.masks, targets.mask):
+        if part is not None and np.ndim(part) >= 2 and tuple(part.shape[-2:]) != tuple(size_in):
+            raise ValueError(
+                f"{name}: masks of size {tuple(part.shape[-2:])} on an image of {tuple(size_in)}; "
+                "masks must have the image's height and width"
+            )
+
+
+def warp_kernel(
+    name: str,
+    apply: Callable[[np.ndarray, Mapping[str, Any]], np.ndarray],
+    geometry: Callable[[Mapping[str, Any], tuple[int, int]], tuple[np.ndarray, tuple[int, int]]],
+    mirrors: bool = False,
+) -> TargetKernel:
+    """The target kernel of a geometric op.
+
+    Parameters
+    ----------
+    name
+        The op's name (for errors).
+    apply
+        The op's image kernel ``apply(image, record)``; masks go through it with
+        :func:`nearest_record`.
+    geometry
+        ``geometry(record, (height, width)) -> (matrix, (out_height, out_width))``: the ``3 x 3``
+        point map of the record in continuous pixel coordinates and the output size.
+    mirrors
+        The op mirrors the image: keypoints named in ``flip_pairs`` trade places.
+    """
+
+    def kernel(targets, record, size_in, fmt):
+        fmt = _format(fmt)
+        _check_masks(name, targets, size_in)
+        matrix, size_out = geometry(record, tuple(size_in))
+        size_out = (int(size_out[0]), int(size_out[1]))
+        keypoints = targets.keypoints
+        if keypoints is not None:
+            keypoints = map_keypoints(keypoints, matrix, size_out)
+            if mirrors and fmt.flip_pairs:
+                if keypoints.shape[1] != len(fmt.keypoint_names):
+                    raise ValueError(
+                        f"{name}: {keypoints.shape[1]} keypoints per instance but "
+                        f"{len(fmt.keypoint_names)} keypoint_names to swap flip_pairs by"
+                    )
+                keypoints = keypoints[:, fmt.flip_permutation()]
+        nearest = nearest_record(record)
+        masks, mask = warp_masks(
+            targets.masks, targets.mask, lambda img: apply(img, nearest), size_out
+        )
+        moved = targets.replace(
+            boxes=map_boxes(targets.boxes, matrix), keypoints=keypoints, masks=masks, mask=mask
+        )
+        return sanitize(moved, size_out, fmt), size_out
+
+    return kernel
+
+
+def carry_targets(
+    op: Any,
+    targets: Targets | None,
+    record: Mapping[str, Any] | None,
+    size_in: Sequence[int],
+    fmt: TargetFormat | None = None,
+) -> tuple[Targets | None, tuple[int, int] | None]:
+    """One sample's ``targets`` through ``op``'s drawn ``record`` (None: not applied), on an
+    image of ``size_in``: ``(targets, size_out)``; ``size_out`` is None when the op said nothing
+    of it (not applied, or an op of kind colour or noise)."""
+    if targets is None or record is None:
+        return targets, None
+    kernel = _KERNELS.get(op.name)
+    if kernel is None:
+        if op.kind in PIXEL_KINDS:
+            return targets, None
+        raise ValueError(
+            f"{op.name}: this {op.kind} op has no target kernel, so boxes, masks and keypoints "
+            "cannot follow it; remove it from a chain with targets or register one with "
+            "genlab.transforms.target_kernels.register_target_kernel"
+        )
+    return kernel(targets, record, (int(size_in[0]), int(size_in[1])), fmt)
+
+
+def carry_batch(
+    op: Any, info: Any, records: Sequence[Mapping[str, Any] | None], size_in: Sequence[int]
+) -> dict:
+    """``{"targets": ...}`` for ``Batch.replace``: each sample's targets through its record
+    (``{}`` when the batch has no targets)."""
+    if info.targets is None:
+        return {}
+    moved = tuple(
+        carry_targets(op, t, r, size_in, info.target_format)[0]
+        for t, r in zip(info.targets, records)
+    )
+    return {"targets": moved}
+
+
+def replay_targets(
+    image: np.ndarray,
+    targets: Targets | None,
+    records: Sequence[Mapping[str, Any]],
+    fmt: TargetFormat | None = None,
+) -> tuple[np.ndarray, Targets | None]:
+    """Apply one sample's records (``batch.info.applied[i]``) to its image AND its targets.
+
+    Given the image and targets the first op received, this gives the sample's image and
+    targets exactly (the same kernels, the same records). Batch-mixing records need the batch.
+    """
+    from .op import BatchOp, get_op, replay
+
+    if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3):
+        raise ValueError(f"image must be a uint8 H x W x 3 array, got {image!r:.80}")
+    out = image
+    for record in records:
+        op = get_op(record.get("op"))
+        if isinstance(op, BatchOp):
+            raise ValueError(f"record {dict(record)!r} mixes samples; it cannot replay alone")
+        targets, _ = carry_targets(op, targets, record, out.shape[:2], fmt)
+        out = replay(out, [record])
+    return out, targets
