@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from genlab import Batch, BatchInfo
+from genlab.ops.targets_geometry import sanitize
 from genlab.targets import TargetFormat, Targets
 from genlab.transforms import get_op, op_names, replay_targets
 from genlab.transforms.op import Op, register_op
-from genlab.transforms.target_kernels import sanitize
 
 HEIGHT, WIDTH = 48, 64
 

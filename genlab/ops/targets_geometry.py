@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..targets import TargetFormat, Targets
+
 __all__ = [
     "flip_matrix",
     "quarter_turn_matrix",
@@ -38,6 +40,11 @@ __all__ = [
     "pack_masks",
     "unpack_masks",
     "warp_masks",
+    "sanitize",
+    "check_mask_size",
+    "move_targets",
+    "resize_geometry",
+    "resize_nearest",
 ]
 
 
@@ -193,3 +200,125 @@ def warp_masks(
     if not images:
         return (None if masks is None else np.zeros((0, *out_hw), np.uint8)), None
     return unpack_masks(images, None if masks is None else len(masks), mask is not None)
+
+
+def sanitize(targets: Targets, size_hw: Sequence[int], fmt: TargetFormat | None = None) -> Targets:
+    """Clip the (mapped) boxes of ``targets`` to ``size_hw`` and drop the instances that
+    ``fmt``'s ``min_area`` / ``min_visibility`` (or a zero size) rule out, every part aligned.
+
+    ``min_visibility`` compares the clipped box with the mapped, unclipped one (the share of
+    the box the op kept, whatever it scaled), as albumentations does.
+
+    >>> t = Targets.from_boxes([[-5, 0, 5, 10], [0, 0, 0, 4]], [1, 2])
+    >>> kept = sanitize(t, (8, 8), TargetFormat(min_visibility=0.4))
+    >>> kept.boxes.tolist(), kept.labels.tolist()
+    ([[0.0, 0.0, 5.0, 8.0]], [1])
+    """
+    fmt = TargetFormat() if fmt is None else fmt
+    raw = targets.boxes
+    clipped = clip_boxes(raw, size_hw)
+    area = box_areas(clipped)
+    keep = (clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])
+    if fmt.min_area > 0:
+        keep &= area >= fmt.min_area
+    if fmt.min_visibility > 0:
+        keep &= area >= fmt.min_visibility * box_areas(raw)
+    moved = targets.replace(boxes=clipped)
+    return moved if keep.all() else moved.select(keep)
+
+
+def check_mask_size(name: str, targets: Targets, size_hw: Sequence[int]) -> None:
+    """ValueError naming ``name`` when the masks of ``targets`` are not of the image's size."""
+    for part in (targets.masks, targets.mask):
+        if part is not None and np.ndim(part) >= 2 and tuple(part.shape[-2:]) != tuple(size_hw):
+            raise ValueError(
+                f"{name}: masks of size {tuple(part.shape[-2:])} on an image of {tuple(size_hw)}; "
+                "masks must have the image's height and width"
+            )
+
+
+def move_targets(
+    targets: Targets,
+    matrix: np.ndarray,
+    size_out: Sequence[int],
+    warp: Callable[[np.ndarray], np.ndarray],
+    fmt: TargetFormat | None = None,
+    *,
+    mirrors: bool = False,
+    name: str = "op",
+) -> Targets:
+    """``targets`` moved by the point map ``matrix`` onto an image of ``size_out``, their masks
+    by ``warp`` (the image kernel at nearest, fill 0), then :func:`sanitize`-d.
+
+    ``mirrors``: the map is a mirror, so keypoints named in ``fmt.flip_pairs`` trade places.
+    """
+    fmt = TargetFormat() if fmt is None else fmt
+    size_out = (int(size_out[0]), int(size_out[1]))
+    keypoints = targets.keypoints
+    if keypoints is not None:
+        keypoints = map_keypoints(keypoints, matrix, size_out)
+        if mirrors and fmt.flip_pairs:
+            if keypoints.shape[1] != len(fmt.keypoint_names):
+                raise ValueError(
+                    f"{name}: {keypoints.shape[1]} keypoints per instance but "
+                    f"{len(fmt.keypoint_names)} keypoint_names to swap flip_pairs by"
+                )
+            keypoints = keypoints[:, fmt.flip_permutation()]
+    masks, mask = warp_masks(targets.masks, targets.mask, warp, size_out)
+    moved = targets.replace(
+        boxes=map_boxes(targets.boxes, matrix), keypoints=keypoints, masks=masks, mask=mask
+    )
+    return sanitize(moved, size_out, fmt)
+
+
+def resize_geometry(
+    source_hw: Sequence[int], target_size: Sequence[int], resize: str
+) -> tuple[np.ndarray, tuple[int, int], tuple[float, float, float, float], tuple[int, int]]:
+    """The geometry of ``read_images``' resize of an upright ``source_hw`` image to
+    ``target_size = (width, height)`` (the convention of :mod:`genlab.ops.decode`).
+
+    Returns the point map, the output ``(height, width)``, the source box ``(left, top, right,
+    bottom)`` that is resized and the ``(width, height)`` it is resized to (placed at the
+    centre of the output when ``resize="pad"``).
+
+    >>> m, out_hw, box, inner = resize_geometry((100, 200), (50, 50), "pad")
+    >>> out_hw, box, inner, map_points([[0, 0], [200, 100]], m).tolist()
+    ((50, 50), (0.0, 0.0, 200.0, 100.0), (50, 25), [[0.0, 12.0], [50.0, 37.0]])
+    """
+    height, width = (int(v) for v in source_hw)
+    tw, th = (int(v) for v in target_size)
+    box = (0.0, 0.0, float(width), float(height))
+    if resize == "stretch":
+        return crop_matrix(0, 0, height, width, (th, tw)), (th, tw), box, (tw, th)
+    if resize == "center_crop":
+        scale = max(tw / width, th / height)
+        crop_w, crop_h = min(width, tw / scale), min(height, th / scale)
+        left, top = (width - crop_w) / 2, (height - crop_h) / 2
+        matrix = crop_matrix(top, left, crop_h, crop_w, (th, tw))
+        return matrix, (th, tw), (left, top, left + crop_w, top + crop_h), (tw, th)
+    if resize != "pad":
+        raise ValueError(f"resize must be 'stretch', 'center_crop' or 'pad', got {resize!r}")
+    scale = min(tw / width, th / height)
+    inner_w = min(tw, max(1, round(width * scale)))
+    inner_h = min(th, max(1, round(height * scale)))
+    top, left = (th - inner_h) // 2, (tw - inner_w) // 2
+    matrix = crop_matrix(-top * height / inner_h, -left * width / inner_w, height, width,
+                         (inner_h, inner_w))  # fmt: skip
+    return matrix, (th, tw), box, (inner_w, inner_h)
+
+
+def resize_nearest(
+    img: np.ndarray, source_hw: Sequence[int], target_size: Sequence[int], resize: str
+) -> np.ndarray:
+    """``read_images``' resize of an ``H x W x 3`` uint8 image with nearest sampling, fill 0
+    (how masks follow it)."""
+    from PIL import Image
+
+    _, (th, tw), box, inner = resize_geometry(source_hw, target_size, resize)
+    out = np.asarray(Image.fromarray(img).resize(inner, Image.Resampling.NEAREST, box=box))
+    if inner == (tw, th):
+        return out
+    canvas = np.zeros((th, tw, img.shape[2]), np.uint8)
+    top, left = (th - inner[1]) // 2, (tw - inner[0]) // 2
+    canvas[top : top + inner[1], left : left + inner[0]] = out
+    return canvas

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from ..ops.targets_geometry import box_areas, clip_boxes, map_boxes, map_keypoints, warp_masks
-from ..targets import TargetFormat, Targets
+from ..ops.targets_geometry import check_mask_size, move_targets
+from ..targets import TargetFormat, Targets  # noqa: F401  (the types named in hints)
 
 __all__ = [
     "TargetKernel",
@@ -42,7 +42,6 @@ __all__ = [
     "target_kernel",
     "warp_kernel",
     "nearest_record",
-    "sanitize",
     "carry_targets",
     "carry_batch",
     "replay_targets",
@@ -78,41 +77,6 @@ def nearest_record(record: Mapping[str, Any]) -> dict:
     return out
 
 
-def _format(fmt: TargetFormat | None) -> TargetFormat:
-    return TargetFormat() if fmt is None else fmt
-
-
-def sanitize(targets: Targets, size_hw: Sequence[int], fmt: TargetFormat | None = None) -> Targets:
-    """Clip the (mapped) boxes of ``targets`` to ``size_hw`` and drop the instances that
-    ``fmt``'s ``min_area`` / ``min_visibility`` (or a zero size) rule out, every part aligned.
-
-    >>> t = Targets.from_boxes([[-5, 0, 5, 10], [0, 0, 0, 4]], [1, 2])
-    >>> kept = sanitize(t, (8, 8), TargetFormat(min_visibility=0.4))
-    >>> kept.boxes.tolist(), kept.labels.tolist()
-    ([[0.0, 0.0, 5.0, 8.0]], [1])
-    """
-    fmt = _format(fmt)
-    raw = targets.boxes
-    clipped = clip_boxes(raw, size_hw)
-    area = box_areas(clipped)
-    keep = (clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])
-    if fmt.min_area > 0:
-        keep &= area >= fmt.min_area
-    if fmt.min_visibility > 0:
-        keep &= area >= fmt.min_visibility * box_areas(raw)
-    moved = targets.replace(boxes=clipped)
-    return moved if keep.all() else moved.select(keep)
-
-
-def _check_masks(name: str, targets: Targets, size_in: Sequence[int]) -> None:
-    for part in (targets.masks, targets.mask):
-        if part is not None and np.ndim(part) >= 2 and tuple(part.shape[-2:]) != tuple(size_in):
-            raise ValueError(
-                f"{name}: masks of size {tuple(part.shape[-2:])} on an image of {tuple(size_in)}; "
-                "masks must have the image's height and width"
-            )
-
-
 def warp_kernel(
     name: str,
     apply: Callable[[np.ndarray, Mapping[str, Any]], np.ndarray],
@@ -136,28 +100,14 @@ def warp_kernel(
     """
 
     def kernel(targets, record, size_in, fmt):
-        fmt = _format(fmt)
-        _check_masks(name, targets, size_in)
+        check_mask_size(name, targets, size_in)
         matrix, size_out = geometry(record, tuple(size_in))
-        size_out = (int(size_out[0]), int(size_out[1]))
-        keypoints = targets.keypoints
-        if keypoints is not None:
-            keypoints = map_keypoints(keypoints, matrix, size_out)
-            if mirrors and fmt.flip_pairs:
-                if keypoints.shape[1] != len(fmt.keypoint_names):
-                    raise ValueError(
-                        f"{name}: {keypoints.shape[1]} keypoints per instance but "
-                        f"{len(fmt.keypoint_names)} keypoint_names to swap flip_pairs by"
-                    )
-                keypoints = keypoints[:, fmt.flip_permutation()]
         nearest = nearest_record(record)
-        masks, mask = warp_masks(
-            targets.masks, targets.mask, lambda img: apply(img, nearest), size_out
-        )
-        moved = targets.replace(
-            boxes=map_boxes(targets.boxes, matrix), keypoints=keypoints, masks=masks, mask=mask
-        )
-        return sanitize(moved, size_out, fmt), size_out
+        moved = move_targets(
+            targets, matrix, size_out, lambda img: apply(img, nearest), fmt, mirrors=mirrors,
+            name=name,
+        )  # fmt: skip
+        return moved, (int(size_out[0]), int(size_out[1]))
 
     return kernel
 
