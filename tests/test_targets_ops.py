@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from genlab import Batch, BatchInfo
-from genlab.ops.targets_geometry import sanitize
+from genlab.ops.targets_geometry import PARTNER_ID_OFFSET, sanitize
 from genlab.targets import TargetFormat, Targets
 from genlab.transforms import get_op, op_names, replay_targets
 from genlab.transforms.op import Op, register_op
@@ -290,3 +290,42 @@ def test_samples_without_targets_pass_through_beside_others():
     batch = batch.replace(targets=(None, original))
     out = run("hflip", batch, p=1.0)
     assert out.targets[0] is None and len(out.targets[1]) == len(original)
+
+
+def test_mixup_refuses_targets_naming_itself_and_why():
+    batch = batch_of([shapes(np.random.default_rng(i)) for i in range(2)])
+    with pytest.raises(ValueError, match="mixup: refused on a batch with targets: a blend"):
+        run("mixup", batch)
+    assert run("mixup", batch.replace(targets=None)).targets is None
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_cutmix_pastes_the_partners_targets_with_its_pixels(seed):
+    originals = [shapes(np.random.default_rng(seed * 10 + i), n=5) for i in range(3)]
+    out = run("cutmix", batch_of(originals, seed=seed), alpha=1.0)
+    for i, (t, (record,)) in enumerate(zip(out.targets, out.info.applied)):
+        own, partner = originals[i], originals[record["partner"]]
+        if "top" not in record:
+            assert t is own
+            continue
+        rows = slice(record["top"], record["top"] + record["height"])
+        cols = slice(record["left"], record["left"] + record["width"])
+        pasted = t.ids >= PARTNER_ID_OFFSET
+        # masks: the sample's own outside the region, the partner's inside it
+        for m, instance, from_partner in zip(t.masks, t.ids % PARTNER_ID_OFFSET, pasted):
+            source = (partner if from_partner else own).masks[instance]
+            region = np.zeros_like(m, bool)
+            region[rows, cols] = True
+            np.testing.assert_array_equal(m, source * (region if from_partner else ~region))
+        for box, m, exact in zip(t.boxes, t.masks, pasted):
+            derived = mask_box(m)
+            if derived is None:
+                continue
+            if exact:  # a rectangle cut by a rectangle
+                np.testing.assert_array_equal(derived, box)
+            else:
+                assert (derived[:2] >= box[:2]).all() and (derived[2:] <= box[2:]).all()
+        expected = own.mask.copy()
+        expected[rows, cols] = partner.mask[rows, cols]
+        np.testing.assert_array_equal(t.mask, expected)
+        assert (t.labels == np.where(pasted, partner.labels[t.ids % PARTNER_ID_OFFSET], own.labels[t.ids % PARTNER_ID_OFFSET])).all()  # fmt: skip

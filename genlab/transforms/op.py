@@ -36,7 +36,7 @@ from ..batch import Batch
 from ..params import Choice, Float, Floats, Param, validate_params
 from ..seeding import sample_generators, sample_rngs
 from ..stages.protocol import _two_yield
-from .target_kernels import carry_batch
+from .target_kernels import carry_batch, carry_mixed
 
 __all__ = [
     "KINDS",
@@ -182,9 +182,10 @@ class BatchOp:
                 f"{self.name} works on N x H x W x C image batches, got shape {x.shape}"
             )
         records = self.draw(sample_rngs(batch.info, stream, len(x)), params, x.shape)
+        targets = carry_mixed(self, batch.info, records, x.shape[1:3])  # refuses without a rule
         mixed_x, mixed_y = self.apply(x, np.asarray(batch.y), records)
         applied = batch.info.with_applied([({"op": self.name, **r},) for r in records])
-        return batch.replace(x=mixed_x, y=mixed_y, applied=applied)
+        return batch.replace(x=mixed_x, y=mixed_y, applied=applied, **targets)
 
 
 def _check_images(name: str, x: Any) -> np.ndarray:

@@ -44,6 +44,7 @@ __all__ = [
     "nearest_record",
     "carry_targets",
     "carry_batch",
+    "carry_mixed",
     "replay_targets",
 ]
 
@@ -148,6 +149,45 @@ def carry_batch(
         for t, r in zip(info.targets, records)
     )
     return {"targets": moved}
+
+
+#: ``kernel(targets, records, size, fmt) -> targets``: a batch-mixing op's rule for the
+#: targets of the whole batch (one record per sample, as its ``apply`` receives them).
+MixedKernel = Callable[[Sequence, Sequence[Mapping[str, Any]], tuple[int, int], Any], tuple]
+
+_MIXED: dict[str, MixedKernel] = {}
+
+#: Why a batch-mixing op without a target rule refuses targets (torchvision's MixUp and CutMix
+#: refuse boxes and masks too).
+NO_MIXED_RULE = {
+    "mixup": "a blend of two images has no sound rule for boxes, masks and keypoints (each "
+    "pixel is two objects at once; torchvision's MixUp refuses them too)",
+}
+
+
+def register_mixed_kernel(name: str, kernel: MixedKernel) -> MixedKernel:
+    """Register the target rule of the batch-mixing op ``name``; returns it."""
+    _MIXED[name] = kernel
+    return kernel
+
+
+def carry_mixed(
+    op: Any, info: Any, records: Sequence[Mapping[str, Any]], size: Sequence[int]
+) -> dict:
+    """``{"targets": ...}`` for a batch-mixing op (``{}`` without targets); ValueError naming
+    the op where it has no rule for targets."""
+    if info.targets is None or all(t is None for t in info.targets):
+        return {}
+    kernel = _MIXED.get(op.name)
+    if kernel is None:
+        reason = NO_MIXED_RULE.get(op.name, "it has no rule for boxes, masks and keypoints")
+        raise ValueError(
+            f"{op.name}: refused on a batch with targets: {reason}; use it for classification "
+            "only, or remove it from this chain"
+        )
+    return {
+        "targets": kernel(info.targets, records, (int(size[0]), int(size[1])), info.target_format)
+    }
 
 
 def replay_targets(
