@@ -48,6 +48,7 @@ __all__ = [
     "resize_nearest",
     "PARTNER_ID_OFFSET",
     "paste_targets",
+    "crop_planes",
 ]
 
 
@@ -154,16 +155,27 @@ def pack_masks(masks: np.ndarray | None, mask: np.ndarray | None) -> list[np.nda
     """
     planes = []
     if masks is not None and len(masks):
-        bits = np.packbits(np.asarray(masks, np.uint8) != 0, axis=0, bitorder="little")
-        planes.extend(bits)
+        masks = np.asarray(masks)
+        bit = np.empty(masks.shape[1:], bool)
+        for start in range(0, len(masks), 8):  # bit b of plane p: mask 8 p + b
+            plane = np.not_equal(masks[start], 0, out=bit).astype(np.uint8)
+            weighted = np.empty_like(plane)
+            for b, m in enumerate(masks[start + 1 : start + 8], start=1):
+                # multiply by a uint8 power of two: 50x faster than a shift by a Python int
+                np.multiply(
+                    np.not_equal(m, 0, out=bit).view(np.uint8), np.uint8(1 << b), out=weighted
+                )
+                np.bitwise_or(plane, weighted, out=plane)
+            planes.append(plane)
     if mask is not None:
         planes.append(np.asarray(mask, np.uint8))
-    if not planes:
-        return []
-    while len(planes) % 3:
-        planes.append(np.zeros_like(planes[0]))
-    stack = np.stack(planes, axis=-1)
-    return [np.ascontiguousarray(stack[..., i : i + 3]) for i in range(0, stack.shape[-1], 3)]
+    images = []
+    for i in range(0, len(planes), 3):
+        image = np.zeros((*planes[0].shape, 3), np.uint8)
+        for c, plane in enumerate(planes[i : i + 3]):
+            image[..., c] = plane
+        images.append(image)
+    return images
 
 
 def unpack_masks(
@@ -172,16 +184,22 @@ def unpack_masks(
     """The inverse of :func:`pack_masks` for ``n`` instance masks (None: none) and a semantic mask."""
     if not images:
         return (None if n is None else np.zeros((0, 0, 0), np.uint8)), None
-    stack = np.concatenate(images, axis=-1)
+    shape = images[0].shape[:2]
     n_bytes = 0 if not n else (n + 7) // 8
+
+    def plane(p: int) -> np.ndarray:  # one contiguous copy of the plane, then fast byte ops
+        return np.ascontiguousarray(images[p // 3][..., p % 3])
+
     masks = None
     if n is not None:
-        if n:
-            bits = np.moveaxis(stack[..., :n_bytes], -1, 0)
-            masks = np.unpackbits(bits, axis=0, count=n, bitorder="little")
-        else:
-            masks = np.zeros((0, *stack.shape[:2]), np.uint8)
-    mask = np.ascontiguousarray(stack[..., n_bytes]) if semantic else None
+        masks = np.empty((n, *shape), np.uint8)
+        bit = np.empty(shape, bool)
+        for p in range(n_bytes):
+            packed = plane(p)
+            for k in range(8 * p, min(n, 8 * p + 8)):
+                np.bitwise_and(packed, np.uint8(1 << (k % 8)), out=masks[k])
+                masks[k] = np.not_equal(masks[k], 0, out=bit)
+    mask = plane(n_bytes) if semantic else None
     return masks, mask
 
 
@@ -249,11 +267,14 @@ def move_targets(
     *,
     mirrors: bool = False,
     name: str = "op",
+    planes: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Targets:
     """``targets`` moved by the point map ``matrix`` onto an image of ``size_out``, their masks
     by ``warp`` (the image kernel at nearest, fill 0), then :func:`sanitize`-d.
 
     ``mirrors``: the map is a mirror, so keypoints named in ``fmt.flip_pairs`` trade places.
+    ``planes``: for ops that move whole pixels (flips, quarter turns, crops), the same move on
+    arrays whose last two axes are rows and columns, used on the masks instead of ``warp``.
     """
     fmt = TargetFormat() if fmt is None else fmt
     size_out = (int(size_out[0]), int(size_out[1]))
@@ -267,7 +288,11 @@ def move_targets(
                     f"{len(fmt.keypoint_names)} keypoint_names to swap flip_pairs by"
                 )
             keypoints = keypoints[:, fmt.flip_permutation()]
-    masks, mask = warp_masks(targets.masks, targets.mask, warp, size_out)
+    if planes is not None:  # the op only moves whole pixels: straight on the mask arrays
+        masks, mask = (None if m is None else np.ascontiguousarray(planes(m))
+                       for m in (targets.masks, targets.mask))  # fmt: skip
+    else:
+        masks, mask = warp_masks(targets.masks, targets.mask, warp, size_out)
     moved = targets.replace(
         boxes=map_boxes(targets.boxes, matrix), keypoints=keypoints, masks=masks, mask=mask
     )
@@ -437,3 +462,24 @@ def paste_targets(
         ids=joined(own.ids, pasted.ids), masks=joined(own.masks, pasted.masks),
         keypoints=joined(own.keypoints, pasted.keypoints), mask=semantic,
     )  # fmt: skip
+
+
+def crop_planes(planes: np.ndarray, top: int, left: int, size_hw: Sequence[int]) -> np.ndarray:
+    """The ``size_hw`` window at ``(top, left)`` of arrays whose last two axes are rows and
+    columns (masks), 0 outside them: :func:`genlab.ops.geometry.crop_or_pad` for masks.
+
+    >>> crop_planes(np.ones((1, 2, 2), np.uint8), -1, 0, (3, 2))[0].tolist()
+    [[0, 0], [1, 1], [1, 1]]
+    """
+    out_h, out_w = (int(v) for v in size_hw)
+    height, width = planes.shape[-2:]
+    if top >= 0 and left >= 0 and top + out_h <= height and left + out_w <= width:
+        return planes[..., top : top + out_h, left : left + out_w]
+    out = np.zeros((*planes.shape[:-2], out_h, out_w), planes.dtype)
+    src_top, src_left = max(top, 0), max(left, 0)
+    src_bottom, src_right = min(top + out_h, height), min(left + out_w, width)
+    if src_bottom > src_top and src_right > src_left:
+        out[..., src_top - top : src_bottom - top, src_left - left : src_right - left] = planes[
+            ..., src_top:src_bottom, src_left:src_right
+        ]
+    return out

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..ops.geometry import (
     affine,
     crop_or_pad,
@@ -21,6 +23,7 @@ from ..ops.geometry import (
 from ..ops.targets_geometry import (
     affine_forward,
     crop_matrix,
+    crop_planes,
     flip_matrix,
     perspective_forward,
     quarter_turn_matrix,
@@ -356,15 +359,22 @@ def _perspective_matrix(r, size):
     return perspective_forward(perspective_coefficients(r["startpoints"], r["endpoints"]))
 
 
-for _op, _geometry, _mirrors in [
-    (hflip, _same_size(lambda r, size: flip_matrix(size, horizontal=True)), True),
-    (vflip, _same_size(lambda r, size: flip_matrix(size, horizontal=False)), True),
-    (rotate90, _rotate90_geometry, False),
-    (random_resized_crop, _crop_geometry, False),
-    (center_crop, _crop_geometry, False),
-    (random_crop, _crop_geometry, False),
-    (random_rotation, _same_size(_rotation_matrix), False),
-    (random_affine, _same_size(_affine_matrix), False),
-    (random_perspective, _same_size(_perspective_matrix), False),
-]:
-    register_target_kernel(_op.name, warp_kernel(_op.name, _op.apply, _geometry, _mirrors))
+def _crop_planes(a, r):
+    return crop_planes(a, r["top"], r["left"], r["size"])
+
+
+# op, its point map, whether it mirrors, its move of whole pixels on mask arrays (or None)
+for _op, _geometry, _mirrors, _planes in [
+    (hflip, _same_size(lambda r, size: flip_matrix(size, horizontal=True)), True,
+     lambda a, r: a[..., :, ::-1]),
+    (vflip, _same_size(lambda r, size: flip_matrix(size, horizontal=False)), True,
+     lambda a, r: a[..., ::-1, :]),
+    (rotate90, _rotate90_geometry, False, lambda a, r: np.rot90(a, r["k"], axes=(-2, -1))),
+    (random_resized_crop, _crop_geometry, False, None),
+    (center_crop, _crop_geometry, False, _crop_planes),
+    (random_crop, _crop_geometry, False, _crop_planes),
+    (random_rotation, _same_size(_rotation_matrix), False, None),
+    (random_affine, _same_size(_affine_matrix), False, None),
+    (random_perspective, _same_size(_perspective_matrix), False, None),
+]:  # fmt: skip
+    register_target_kernel(_op.name, warp_kernel(_op.name, _op.apply, _geometry, _mirrors, _planes))

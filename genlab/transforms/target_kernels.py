@@ -83,6 +83,7 @@ def warp_kernel(
     apply: Callable[[np.ndarray, Mapping[str, Any]], np.ndarray],
     geometry: Callable[[Mapping[str, Any], tuple[int, int]], tuple[np.ndarray, tuple[int, int]]],
     mirrors: bool = False,
+    planes: Callable[[np.ndarray, Mapping[str, Any]], np.ndarray] | None = None,
 ) -> TargetKernel:
     """The target kernel of a geometric op.
 
@@ -98,6 +99,10 @@ def warp_kernel(
         point map of the record in continuous pixel coordinates and the output size.
     mirrors
         The op mirrors the image: keypoints named in ``flip_pairs`` trade places.
+    planes
+        For ops that move whole pixels (flips, quarter turns, crops without resizing):
+        ``planes(array, record)``, the same move on arrays whose last two axes are rows and
+        columns, applied to the masks directly (exact, and no packing).
     """
 
     def kernel(targets, record, size_in, fmt):
@@ -106,7 +111,7 @@ def warp_kernel(
         nearest = nearest_record(record)
         moved = move_targets(
             targets, matrix, size_out, lambda img: apply(img, nearest), fmt, mirrors=mirrors,
-            name=name,
+            name=name, planes=None if planes is None else (lambda a: planes(a, record)),
         )  # fmt: skip
         return moved, (int(size_out[0]), int(size_out[1]))
 
