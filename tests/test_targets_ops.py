@@ -17,7 +17,7 @@ from genlab import Batch, BatchInfo
 from genlab.ops.targets_geometry import PARTNER_ID_OFFSET, sanitize
 from genlab.targets import TargetFormat, Targets
 from genlab.transforms import get_op, op_names, replay_targets
-from genlab.transforms.op import Op, register_op
+from genlab.transforms.op import Op
 
 HEIGHT, WIDTH = 48, 64
 
@@ -266,8 +266,8 @@ def test_replay_gives_the_same_image_and_targets():
 
 
 def test_a_geometric_op_without_a_target_kernel_refuses_targets():
-    op = register_op(Op("test_targets_shift", "geometry", {}, draw=lambda rng, p, s: {},
-                        apply=lambda img, r: np.roll(img, 1, axis=1)))  # fmt: skip
+    op = Op("test_targets_shift", "geometry", {}, draw=lambda rng, p, s: {},
+            apply=lambda img, r: np.roll(img, 1, axis=1))  # fmt: skip
     batch = batch_of([shapes(np.random.default_rng(0))])
     with pytest.raises(
         ValueError, match="test_targets_shift: this geometry op has no target kernel"
