@@ -9,6 +9,7 @@ parameters (``transform.params``).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import random
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from ..params import Fixed, Float, Param
 from ..seeding import Reseeder
 from .declare import declare, literal_choices, plain, record_value
 from .stage import Library
+from .targets import albumentations_call, albumentations_compose
 
 __all__ = ["AlbumentationsLibrary"]
 
@@ -68,8 +70,8 @@ class AlbumentationsLibrary(Library):
         """Why genlab cannot run ``cls`` on image batches, or None.
 
         Refused: the base classes, ``Compose`` and its subclasses (whole pipelines), ``Lambda``
-        (Python functions), classes whose names mention 3D, bounding boxes, masks or keypoints,
-        and classes whose instances need targets besides the image (``targets_as_params``).
+        (Python functions) and 3D (volume) transforms. Transforms that need masks, boxes or
+        keypoints are accepted and run on batches with targets (:meth:`needs_targets`).
         """
         from albumentations.core.composition import BaseCompose, Compose
         from albumentations.core.transforms_interface import (
@@ -85,13 +87,19 @@ class AlbumentationsLibrary(Library):
             return "is a whole pipeline: genlab.from_albumentations(compose) gives one stage per transform"
         if name == "Lambda":
             return "holds Python functions, which a spec cannot store"
-        if "3D" in name or any(word in name for word in _ANNOTATION_WORDS):
-            return "needs masks, bounding boxes, keypoints or volumes; genlab batches carry images only"
+        if "3D" in name:
+            return "needs volumes; genlab batches carry images"
+        return None
+
+    @functools.cache  # noqa: B019  (one library object, a few classes)
+    def needs_targets(self, cls: type) -> str | None:
+        """What ``cls`` needs besides the image (masks, boxes, keypoints), or None: it runs on
+        batches with targets only (classes named for them, or with ``targets_as_params``)."""
+        if any(word in cls.__name__ for word in _ANNOTATION_WORDS):
+            return "needs masks, bounding boxes or keypoints"
         probe = self.probe(cls, _PROBE_ARGS)
         needs = [t for t in getattr(probe, "targets_as_params", []) if t != "image"]
-        if needs:
-            return f"needs {needs} besides the image; genlab batches carry images only"
-        return None
+        return f"needs {needs} besides the image" if needs else None
 
     def declare_class(self, cls: type) -> tuple[dict[str, Param], frozenset[str]]:
         """The declared parameters of ``cls`` and the names of the required ones.
@@ -160,38 +168,42 @@ class AlbumentationsLibrary(Library):
             raise ValueError(str(e).replace("\n", " ")) from e
 
     def run(
-        self, transform: Any, images: np.ndarray, seeds: np.ndarray
-    ) -> Iterator[tuple[np.ndarray, dict]]:
-        """Yield ``(image, record)`` per image, each drawing only from its own seed.
+        self, transform: Any, images: np.ndarray, seeds: np.ndarray, targets=None, fmt=None
+    ) -> Iterator[tuple[np.ndarray, dict, Any]]:
+        """Yield ``(image, record, targets)`` per image, each drawing only from its own seed.
 
         The transform is given one numpy and one Python generator (``set_random_state``), both
         reseeded from each image's seed before it runs. A single transform's record says whether
         it applied and the parameters it drew; a composition's lists the transforms that applied,
-        each with its drawn parameters.
+        each with its drawn parameters. ``targets`` (one per image, or None) go through it with
+        the image (:mod:`genlab.foreign.targets`), with the same draws.
         """
         children = list(_leaves(transform))
         single = getattr(transform, "transforms", None) is None
         numpy_random, python_random = Reseeder(), random.Random()
+        compose = None if targets is None else albumentations_compose(transform, fmt)
         transform.set_random_state(numpy_random.generator, python_random)
-        for img, seed in zip(images, seeds.tolist()):
+        for i, (img, seed) in enumerate(zip(images, seeds.tolist())):
             numpy_random.seed(seed)
             python_random.seed(seed)
             for child in children:
                 child.params = {}
-            out = transform(image=img)["image"]
-            if single:
-                yield out, {"applied": bool(transform.params), "params": _record(transform.params)}
+            moved = None if targets is None else targets[i]
+            if moved is None:
+                out = transform(image=img)["image"]
             else:
-                yield (
-                    out,
-                    {
-                        "applied": [
-                            {"transform": type(c).__name__, "params": _record(c.params)}
-                            for c in children
-                            if c.params
-                        ]
-                    },
-                )
+                out, moved = albumentations_call(compose, transform, img, moved, fmt)
+            if single:
+                record = {"applied": bool(transform.params), "params": _record(transform.params)}
+            else:
+                record = {
+                    "applied": [
+                        {"transform": type(c).__name__, "params": _record(c.params)}
+                        for c in children
+                        if c.params
+                    ]
+                }
+            yield out, record, moved
 
 
 def _record(params: dict) -> dict:

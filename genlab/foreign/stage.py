@@ -49,6 +49,11 @@ class Library:
         """
         raise NotImplementedError
 
+    def needs_targets(self, cls: type) -> str | None:
+        """What ``cls`` needs besides the image (``"needs masks, bounding boxes or keypoints"``),
+        or None; such a transform refuses batches without targets, naming itself."""
+        return None
+
     def transform_bases(self) -> tuple[type, ...]:
         """The library's transform base classes (imports the library)."""
         raise NotImplementedError
@@ -144,9 +149,11 @@ class Library:
         return built
 
     def run(
-        self, transform: Any, images: np.ndarray, seeds: np.ndarray
-    ) -> Iterator[tuple[np.ndarray, dict]]:
-        """Yield ``(image, record)`` per image, each drawing only from its own seed (``uint64``)."""
+        self, transform: Any, images: np.ndarray, seeds: np.ndarray, targets=None, fmt=None
+    ) -> Iterator[tuple[np.ndarray, dict, Any]]:
+        """Yield ``(image, record, targets)`` per image, each drawing only from its own seed
+        (``uint64``); ``targets`` (one :class:`~genlab.targets.Targets` or None per image, or
+        None) move with the image, as ``fmt`` (a :class:`~genlab.targets.TargetFormat`) says."""
         raise NotImplementedError
 
     def stage_name(self, transform: Any) -> str:
@@ -253,9 +260,16 @@ class ForeignStageInfo(StageInfo):
             occurrence = sum(1 for r in prior if r.get("op") == self.name)
             stream = stream_name(self.name, occurrence)
         seeds = sample_seeds(batch.info, stream, n)
+        targets = batch.info.targets
+        needs = self.library.needs_targets(type(transform))
+        if needs and (targets is None or all(t is None for t in targets)):
+            raise ValueError(
+                f"{self.name} {needs}; this batch has none (read a dataset with annotations)"
+            )
         out = None
-        records = []
-        for i, (img, record) in enumerate(self.library.run(transform, x, seeds)):
+        records, moved = [], []
+        fmt = batch.info.target_format
+        for i, (img, record, t) in enumerate(self.library.run(transform, x, seeds, targets, fmt)):
             if out is None:
                 out = np.empty((n, *img.shape), img.dtype)
             elif img.shape != out.shape[1:]:
@@ -269,9 +283,13 @@ class ForeignStageInfo(StageInfo):
                 )
             out[i] = img
             records.append({"op": self.name, **record})
+            moved.append(t)
         if self.library.channels_first:  # N x H x W x C over C x H x W memory: no interleaving copy
             out = out.transpose(0, 2, 3, 1)
-        return batch.replace(x=out, applied=batch.info.with_applied([(r,) for r in records]))
+        applied = batch.info.with_applied([(r,) for r in records])
+        if targets is None:
+            return batch.replace(x=out, applied=applied)
+        return batch.replace(x=out, applied=applied, targets=tuple(moved))
 
 
 def _hwc(shape: tuple, channels_first: bool) -> tuple:

@@ -24,6 +24,7 @@ import numpy as np
 from ..params import Choice, Fixed, Float, Param
 from .declare import declare, plain
 from .stage import Library, checked_import
+from .targets import torchvision_call
 
 __all__ = ["TorchvisionLibrary", "DTYPES"]
 
@@ -94,14 +95,20 @@ class TorchvisionLibrary(Library):
         """Why genlab cannot run ``cls`` on image batches, or None.
 
         Refused by name: the base class, ``Compose``, classes holding functions or tensors,
-        batch mixers (``CutMix``, ``MixUp``), crops giving several images, PIL converters, video
-        transforms, and transforms of bounding boxes or keypoints.
+        batch mixers (``CutMix``, ``MixUp``), crops giving several images, PIL converters and
+        video transforms. Transforms of bounding boxes or keypoints run on batches with targets
+        (:meth:`needs_targets`).
         """
         name = cls.__name__
         if name in _REFUSED:
             return _REFUSED[name]
-        if any(word in name for word in _NEEDS_ANNOTATIONS):
-            return "works on bounding boxes or keypoints; genlab batches carry images only"
+        return None
+
+    def needs_targets(self, cls: type) -> str | None:
+        """What ``cls`` needs besides the image, or None: transforms of bounding boxes or
+        keypoints run on batches with targets only."""
+        if any(word in cls.__name__ for word in _NEEDS_ANNOTATIONS):
+            return "works on bounding boxes or keypoints"
         return None
 
     def declare_class(self, cls: type) -> tuple[dict[str, Param], frozenset[str]]:
@@ -166,11 +173,12 @@ class TorchvisionLibrary(Library):
         return cls(**kwargs)
 
     def run(
-        self, transform: Any, images: np.ndarray, seeds: np.ndarray
-    ) -> Iterator[tuple[np.ndarray, dict]]:
+        self, transform: Any, images: np.ndarray, seeds: np.ndarray, targets=None, fmt=None
+    ) -> Iterator[tuple[np.ndarray, dict, Any]]:
         """Yield ``(C x H x W image, record)`` per image, each drawing only from its own seed.
 
-        Each image goes in as a ``C x H x W`` tensor viewing its ``H x W x C`` array. torch's
+        Each image goes in as a ``C x H x W`` tensor viewing its ``H x W x C`` array (with its
+        ``targets``, one per image or None, as tv_tensors: :mod:`genlab.foreign.targets`). torch's
         global generator is seeded per image inside ``torch.random.fork_rng``, under a lock
         that thread workers share, so the caller's torch random state is left as it was.
         torchvision does not expose what it drew: records say ``"not recorded"``.
@@ -180,10 +188,15 @@ class TorchvisionLibrary(Library):
         record = {"params": "not recorded"}
         # torchvision draws from torch's one global generator: thread workers take turns
         with _GLOBAL_GENERATOR, torch.random.fork_rng(devices=[]):
-            for img, seed in zip(images, seeds.tolist()):
+            for i, (img, seed) in enumerate(zip(images, seeds.tolist())):
                 torch.default_generator.manual_seed(seed)  # not torch.manual_seed: no GPU seeding
-                out = transform(torch.from_numpy(img).permute(2, 0, 1))
-                yield out.as_subclass(torch.Tensor).numpy(), record
+                moved = None if targets is None else targets[i]
+                tensor = torch.from_numpy(img).permute(2, 0, 1)
+                if moved is None:
+                    out = transform(tensor)
+                else:  # as tv_tensors, with the same draws (genlab.foreign.targets)
+                    out, moved = torchvision_call(transform, tensor, moved, fmt)
+                yield out.as_subclass(torch.Tensor).numpy(), record, moved
 
 
 _GLOBAL_GENERATOR = threading.Lock()  # held while a stage seeds and uses torch's global generator

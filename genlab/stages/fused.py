@@ -28,11 +28,11 @@ import numpy as np
 
 from .. import registry
 from ..batch import Batch
-from ..ops.decode import crop_in_source, decode_crop, decode_image
+from ..ops.decode import crop_in_source, decode_crop, decode_image, image_size
 from ..ops.jpeg import jpeg_header
 from ..seeding import Reseeder, sample_seeds
 from .protocol import two_yield_stage
-from .read import decode_options, read_each, read_images
+from .read import decode_options, read_each, read_images, resize_targets
 
 __all__ = ["FUSED_NAME", "fusable", "read_and_crop"]
 
@@ -115,8 +115,20 @@ def _read_and_crop(batch: Batch, read: dict, op: Any, crop_params: dict, stream:
         rng = reseeder.seed(seeds[index if keyed else position])
         record = op.draw(rng, crop_params, read_hw)
         img = _decode_box(data, path, record, options, (out_w, out_h), op)
+        if batch.info.targets is not None:
+            sizes.append(image_size(data, path=path)[::-1])
         records.append({"op": op.name, **record})
         return img
 
+    sizes: list[tuple[int, int]] = []
     out = read_each(batch, decode, (out_h, out_w), read["on_error"], "read_images")
-    return out.replace(applied=out.info.with_applied([(r,) for r in records]))
+    out = out.replace(applied=out.info.with_applied([(r,) for r in records]))
+    if out.info.targets is None:
+        return out
+    # targets follow the two stages' geometry: the read's resize, then the crop's record
+    out = resize_targets(out, sizes, options["target_size"], options["resize"])
+    fmt = out.info.target_format
+    moved = tuple(
+        op.carry_targets(t, r, read_hw, fmt)[0] for t, r in zip(out.info.targets, records)
+    )
+    return out.replace(targets=moved)

@@ -71,7 +71,7 @@ def _carry_info(out: Any, before: Any) -> Any:
         return out
     info = before.info
     if len(out[1]) != before.size:  # samples dropped or added: per-sample fields no longer align
-        info = replace(info, keys=None, paths=None, applied=None)
+        info = replace(info, keys=None, paths=None, applied=None, targets=None)
     return Batch(out[0], out[1], info)
 
 

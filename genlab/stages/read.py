@@ -5,16 +5,18 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
 from ..batch import Batch
-from ..ops.decode import ImageReadError, decode_image
+from ..ops.decode import ImageReadError, decode_image, image_size
+from ..ops.targets_geometry import check_mask_size, move_targets, resize_geometry, resize_nearest
 from ..params import Bool, Choice, Int, Size
 from ..sources.storage import read_bytes
 from .protocol import stage
 
-__all__ = ["read_images", "read_each", "READ_PARAMS"]
+__all__ = ["read_images", "read_each", "resize_targets", "READ_PARAMS"]
 
 READ_PARAMS = {
     "target_size": Size((224, 224), help="output (width, height) in pixels"),
@@ -132,8 +134,33 @@ def read_images(
     """
     options = decode_options(locals())
     width, height = target_size
+    sizes: list[tuple[int, int]] = []  # each kept sample's upright (height, width), for targets
 
     def decode(data: bytes, path: str, index: int, position: int) -> np.ndarray:
-        return decode_image(data, path=path, **options)
+        image = decode_image(data, path=path, **options)
+        if batch.info.targets is not None:
+            sizes.append(image_size(data, path=path)[::-1])
+        return image
 
-    return read_each(batch, decode, (height, width), on_error, "read_images")
+    out = read_each(batch, decode, (height, width), on_error, "read_images")
+    return resize_targets(out, sizes, target_size, resize)
+
+
+def resize_targets(
+    batch: Batch, sizes: list[tuple[int, int]], target_size: tuple[int, int], resize: str
+) -> Batch:
+    """``batch`` with each sample's targets moved by ``read_images``' resize of its image
+    (of upright ``sizes[i] = (height, width)``) to ``target_size``: boxes and keypoints scaled
+    (cropped, padded), masks resized with nearest sampling (:mod:`genlab.ops.targets_geometry`)."""
+    if batch.info.targets is None:
+        return batch
+    fmt = batch.info.target_format
+    moved = []
+    for t, size in zip(batch.info.targets, sizes):
+        if t is not None:
+            check_mask_size(f"read_images (an image of {size[::-1]} pixels)", t, size)
+            matrix, out_hw, _, _ = resize_geometry(size, target_size, resize)
+            warp = partial(resize_nearest, source_hw=size, target_size=target_size, resize=resize)
+            t = move_targets(t, matrix, out_hw, warp, fmt, name="read_images")
+        moved.append(t)
+    return batch.replace(targets=tuple(moved))

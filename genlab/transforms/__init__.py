@@ -21,7 +21,7 @@ from __future__ import annotations
 from . import colour, geometry, groups, mixing, noise, policies  # noqa: F401  (registers the ops)
 from .classic import augment
 from .op import KINDS, BatchOp, Op, get_op, op_names, register_op, stream_name
-from .replay import replay
+from .replay import replay, replay_targets
 
 __all__ = [
     "KINDS",
@@ -32,5 +32,6 @@ __all__ = [
     "op_names",
     "register_op",
     "replay",
+    "replay_targets",
     "stream_name",
 ]

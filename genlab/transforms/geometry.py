@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..ops.geometry import (
     affine,
     crop_or_pad,
@@ -18,8 +20,17 @@ from ..ops.geometry import (
     perspective_coefficients,
     quarter_turns,
 )
+from ..ops.targets_geometry import (
+    affine_forward,
+    crop_matrix,
+    crop_planes,
+    flip_matrix,
+    perspective_forward,
+    quarter_turn_matrix,
+)
 from ..params import Bool, Float, Floats, Int, Range, Size
 from .op import Op, fill_param, gate, probability, register_op, resample_param
+from .target_kernels import register_target_kernel, warp_kernel
 
 __all__ = [
     "hflip",
@@ -323,3 +334,58 @@ random_perspective = register_op(Op(
     help="move the four corners inwards at random: a change of viewpoint",
     equivalents={"torchvision": "RandomPerspective", "albumentations": "Perspective"},
 ))  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- target kernels
+# Each op's point map for a drawn record (genlab.transforms.target_kernels): boxes, masks and
+# keypoints move with the same record as the pixels.
+
+
+def _same_size(matrix_of):
+    return lambda r, size: (matrix_of(r, size), size)
+
+
+def _crop_geometry(r, size):
+    out_hw = tuple(r["size"])
+    if "height" in r:  # random_resized_crop: a box scaled to the output size
+        return crop_matrix(r["top"], r["left"], r["height"], r["width"], out_hw), out_hw
+    return crop_matrix(r["top"], r["left"], *out_hw), out_hw
+
+
+def _rotate90_geometry(r, size):
+    k = int(r["k"]) % 4
+    return quarter_turn_matrix(size, k), (size[::-1] if k % 2 else size)
+
+
+def _rotation_matrix(r, size):
+    return affine_forward(inverse_affine_matrix(r["center"], -r["angle"]))
+
+
+def _affine_matrix(r, size):
+    inverse = inverse_affine_matrix(r["center"], r["angle"], r["translate"], r["scale"], r["shear"])
+    return affine_forward(inverse)
+
+
+def _perspective_matrix(r, size):
+    return perspective_forward(perspective_coefficients(r["startpoints"], r["endpoints"]))
+
+
+def _crop_planes(a, r):
+    return crop_planes(a, r["top"], r["left"], r["size"])
+
+
+# op, its point map, whether it mirrors, its move of whole pixels on mask arrays (or None)
+for _op, _geometry, _mirrors, _planes in [
+    (hflip, _same_size(lambda r, size: flip_matrix(size, horizontal=True)), True,
+     lambda a, r: a[..., :, ::-1]),
+    (vflip, _same_size(lambda r, size: flip_matrix(size, horizontal=False)), True,
+     lambda a, r: a[..., ::-1, :]),
+    (rotate90, _rotate90_geometry, False, lambda a, r: np.rot90(a, r["k"], axes=(-2, -1))),
+    (random_resized_crop, _crop_geometry, False, None),
+    (center_crop, _crop_geometry, False, _crop_planes),
+    (random_crop, _crop_geometry, False, _crop_planes),
+    (random_rotation, _same_size(_rotation_matrix), False, None),
+    (random_affine, _same_size(_affine_matrix), False, None),
+    (random_perspective, _same_size(_perspective_matrix), False, None),
+]:  # fmt: skip
+    register_target_kernel(_op.name, warp_kernel(_op.name, _op.apply, _geometry, _mirrors, _planes))

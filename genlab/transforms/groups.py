@@ -28,6 +28,7 @@ import numpy as np
 
 from ..params import Bool, Int, Numbers, Param
 from .op import Op, get_op, probability, register_op
+from .target_kernels import carry_targets, register_target_kernel
 
 __all__ = ["OpList", "one_of", "some_of"]
 
@@ -164,3 +165,15 @@ some_of = register_op(Op(
     equivalents={"albumentations": "SomeOf"},
     output_size=_group_output_size,
 ))  # fmt: skip
+
+
+def _carry_members(targets, record, size, fmt):
+    """The group's target kernel: each member's kernel in turn, with the member's record."""
+    for member in record["ops"]:
+        moved, size_out = carry_targets(get_op(member["op"]), targets, member, size, fmt)
+        targets, size = moved, (size if size_out is None else size_out)
+    return targets, size
+
+
+for _group in (one_of, some_of):
+    register_target_kernel(_group.name, _carry_members)

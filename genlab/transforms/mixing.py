@@ -32,9 +32,11 @@ from typing import Any
 
 import numpy as np
 
+from ..ops.targets_geometry import paste_targets
 from ..params import Float
 from .op import BatchOp, get_op, probability, register_op
 from .replay import replay
+from .target_kernels import register_mixed_kernel
 
 __all__ = ["mixup", "cutmix", "replay_batch"]
 
@@ -217,3 +219,20 @@ def _registered(name: Any):
         return get_op(name) if isinstance(name, str) else None
     except ValueError:  # a record of a classic ``augment`` member
         return None
+
+
+def _cutmix_targets(targets, records, size, fmt):
+    """CutMix's rule for targets (:func:`~genlab.ops.targets_geometry.paste_targets`)."""
+    out = []
+    for i, r in enumerate(records):
+        t, partner = targets[i], targets[int(r["partner"])]
+        if "top" in r and (t is None) != (partner is None):
+            raise ValueError(f"cutmix: sample {i} or its partner {r['partner']} has no targets")
+        if "top" in r and t is not None:
+            region = (r["left"], r["top"], r["left"] + r["width"], r["top"] + r["height"])
+            t = paste_targets(t, partner, region, fmt)
+        out.append(t)
+    return tuple(out)
+
+
+register_mixed_kernel("cutmix", _cutmix_targets)

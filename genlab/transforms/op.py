@@ -36,6 +36,7 @@ from ..batch import Batch
 from ..params import Choice, Float, Floats, Param, validate_params
 from ..seeding import sample_generators, sample_rngs
 from ..stages.protocol import two_yield_stage
+from .target_kernels import carry_batch, carry_mixed, carry_targets
 
 __all__ = [
     "KINDS",
@@ -115,6 +116,12 @@ class Op:
         record = self.draw(rng, values, image.shape[:2])
         return (image if record is None else self.apply(image, record)), record
 
+    def carry_targets(self, targets: Any, record: Record | None, size_in: Sequence[int], fmt=None):
+        """One sample's targets through this op's drawn ``record``: ``(targets, size_out)``
+        (:func:`~genlab.transforms.target_kernels.carry_targets`; the fused crop-in-decode, a
+        layer below, moves its targets through it)."""
+        return carry_targets(self, targets, record, size_in, fmt)
+
     def run(self, batch: Batch, params: Mapping[str, Any], stream: str) -> Batch:
         """Apply this op to every image of ``batch``, each with its own generator."""
         x = _check_images(self.name, batch.x)
@@ -123,8 +130,9 @@ class Op:
         resizes = (height, width) != tuple(size)
         out = None
         drawn: list[tuple] = [()] * len(x)
+        records: list[Record | None] = [None] * len(x)  # for the targets' kernels
         for i, rng in enumerate(sample_generators(batch.info, stream, len(x))):
-            record = self.draw(rng, params, size)
+            record = records[i] = self.draw(rng, params, size)
             if record is None:
                 if resizes:
                     raise RuntimeError(f"{self.name}: an op that resizes must apply to every image")
@@ -138,9 +146,11 @@ class Op:
             out[i] = self.apply(x[i], record)
             drawn[i] = ({"op": self.name, **record},)
         applied = batch.info.with_applied(drawn)
-        return (
-            batch.replace(applied=applied) if out is None else batch.replace(x=out, applied=applied)
-        )
+        # boxes, masks and keypoints follow the same records (genlab.transforms.target_kernels)
+        targets = carry_batch(self, batch.info, records, size)
+        if out is None:
+            return batch.replace(applied=applied, **targets)
+        return batch.replace(x=out, applied=applied, **targets)
 
 
 @dataclass(frozen=True, repr=False)
@@ -179,9 +189,10 @@ class BatchOp:
                 f"{self.name} works on N x H x W x C image batches, got shape {x.shape}"
             )
         records = self.draw(sample_rngs(batch.info, stream, len(x)), params, x.shape)
+        targets = carry_mixed(self, batch.info, records, x.shape[1:3])  # refuses without a rule
         mixed_x, mixed_y = self.apply(x, np.asarray(batch.y), records)
         applied = batch.info.with_applied([({"op": self.name, **r},) for r in records])
-        return batch.replace(x=mixed_x, y=mixed_y, applied=applied)
+        return batch.replace(x=mixed_x, y=mixed_y, applied=applied, **targets)
 
 
 def _check_images(name: str, x: Any) -> np.ndarray:

@@ -43,9 +43,11 @@ from ..ops.colour import (
     posterize,
     solarize,
 )
-from ..ops.geometry import affine_by, rotate
+from ..ops.geometry import affine_by, inverse_affine_matrix, rotate
+from ..ops.targets_geometry import affine_forward
 from ..params import Choice, Int
 from .op import Op, fill_param, register_op
+from .target_kernels import register_target_kernel, warp_kernel
 
 __all__ = [
     "PRIMITIVES",
@@ -390,3 +392,41 @@ auto_augment = register_op(_PolicyOp(
     help="AutoAugment: one of 25 learned pairs of operations, each applied with its probability",
     equivalents={"torchvision": "AutoAugment"},
 ))  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- target kernels
+
+
+def _primitive_matrix(entry: Mapping[str, Any], size: tuple[int, int]) -> np.ndarray | None:
+    """The point map of a geometric primitive (as its image kernel above), None for colour ones."""
+    name, m = entry["name"], float(entry.get("magnitude", 0.0))
+    centre = (size[1] * 0.5, size[0] * 0.5)
+    if name in ("ShearX", "ShearY"):
+        shear = [0.0, 0.0]
+        shear[name == "ShearY"] = math.degrees(math.atan(m))
+        return affine_forward(inverse_affine_matrix((0, 0), 0.0, shear=shear))
+    if name in ("TranslateX", "TranslateY"):
+        translate = [0, 0]
+        translate[name == "TranslateY"] = int(m)
+        return affine_forward(inverse_affine_matrix(centre, 0.0, translate))
+    if name == "Rotate":  # Pillow's rotate: counter-clockwise about the middle
+        return affine_forward(inverse_affine_matrix(centre, -m))
+    return None
+
+
+def _carry_policy(targets, record, size, fmt):
+    """A policy's target kernel: each geometric primitive moves the targets, colour ones do not."""
+    for entry in record["ops"]:
+        if _primitive_matrix(entry, size) is None:
+            continue
+        kernel = warp_kernel(
+            entry["name"],
+            lambda img, r, entry=entry: apply_primitive(img, entry, r["resample"], r["fill"]),
+            lambda r, s, entry=entry: (_primitive_matrix(entry, s), s),
+        )
+        targets, size = kernel(targets, record, size, fmt)
+    return targets, size
+
+
+for _policy in (rand_augment, trivial_augment_wide, auto_augment):
+    register_target_kernel(_policy.name, _carry_policy)

@@ -21,13 +21,16 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
+from ..targets import TargetFormat, Targets
 from .classic import MEMBERS
-from .op import BatchOp, _op_or_none
+from .op import BatchOp, _op_or_none, get_op
+from .target_kernels import carry_targets
 
-__all__ = ["replay"]
+__all__ = ["replay", "replay_targets"]
 
 
 def replay(image: np.ndarray, records: Sequence[Mapping]) -> np.ndarray:
@@ -48,3 +51,26 @@ def replay(image: np.ndarray, records: Sequence[Mapping]) -> np.ndarray:
             raise ValueError(f"record {dict(record)!r} mixes samples; replay it with replay_batch")
         out = op.apply(out, record)
     return np.ascontiguousarray(out)
+
+
+def replay_targets(
+    image: np.ndarray,
+    targets: Targets | None,
+    records: Sequence[Mapping[str, Any]],
+    fmt: TargetFormat | None = None,
+) -> tuple[np.ndarray, Targets | None]:
+    """Apply one sample's records (``batch.info.applied[i]``) to its image AND its targets.
+
+    Given the image and targets the first op received, this gives the sample's image and
+    targets exactly (the same kernels, the same records). Batch-mixing records need the batch.
+    """
+    if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3):
+        raise ValueError(f"image must be a uint8 H x W x 3 array, got {image!r:.80}")
+    out = image
+    for record in records:
+        op = get_op(record.get("op"))
+        if isinstance(op, BatchOp):
+            raise ValueError(f"record {dict(record)!r} mixes samples; it cannot replay alone")
+        targets, _ = carry_targets(op, targets, record, out.shape[:2], fmt)
+        out = replay(out, [record])
+    return out, targets
