@@ -8,6 +8,9 @@ table     ``Pipeline.from_table``     a CSV / Parquet / DataFrame of paths and l
 shards    ``Pipeline.from_shards``    WebDataset tar shards, streamed; ``(image bytes, labels)``
 ========  ==========================  =============================================================
 
+Sources whose samples carry boxes, masks and keypoints (``coco``, ``yolo``, ``voc``,
+``segmentation``) are in :mod:`genlab.sources.annotations`.
+
 A kind declares its parameters (checked like a stage's), makes the listing once
 (:meth:`SourceKind.listing`), and gives the batches of an epoch for a split ``(index, count)`` of
 the pipeline. Specs name the kind; loading refuses a kind not listed here.
@@ -212,8 +215,14 @@ class ShardSource(SourceKind):
         return n_batches(n, params["batch_size"], params["drop_last"])
 
 
+def _annotated_kinds() -> tuple[SourceKind, ...]:
+    from .annotations.kinds import ANNOTATED_KINDS  # they build on SourceKind, defined above
+
+    return ANNOTATED_KINDS
+
+
 SOURCE_KINDS: dict[str, SourceKind] = {
-    k.name: k for k in (FolderSource(), TableSource(), ShardSource())
+    k.name: k for k in (FolderSource(), TableSource(), ShardSource(), *_annotated_kinds())
 }
 
 
