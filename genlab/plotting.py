@@ -144,6 +144,7 @@ class GridRenderer:
     def mosaic(
         self, images: np.ndarray | Sequence[np.ndarray], titles: Sequence[str], header: str = "",
         *, targets: Sequence | None = None, target_format=None, show: dict | None = None,
+        dashed: Sequence | None = None,
     ) -> np.ndarray:  # fmt: skip
         """Return the grid as an RGB uint8 array (titles drawn by matplotlib).
 
@@ -151,7 +152,8 @@ class GridRenderer:
         ``targets`` (one :class:`~genlab.targets.Targets` or None per image, in the images'
         pixels) are drawn on the cells by :func:`genlab.overlay.draw_targets`, with the names
         and skeleton of ``target_format`` and the switches in ``show`` (``boxes``, ``masks``,
-        ``keypoints``, ``labels``, ``dashed``).
+        ``keypoints``, ``labels``); ``dashed[i]`` holds the ids of image ``i``'s instances drawn
+        dashed (those an op dropped).
         """
         if targets is not None:
             from .overlay import draw_targets, format_options
@@ -170,7 +172,8 @@ class GridRenderer:
             canvas = image.shape[:2]
             image = self._fit(image)
             if targets is not None and i < len(targets):
-                image = draw_targets(image, targets[i], canvas_size=canvas, **options)
+                gone = dashed[i] if dashed is not None and i < len(dashed) else ()
+                image = draw_targets(image, targets[i], canvas_size=canvas, dashed=gone, **options)
             top, left = self._cell_origin(i)
             picture[top : top + image.shape[0], left : left + image.shape[1]] = image[..., :3]
         rows_used = max(1, math.ceil(len(shown) / self.columns))

@@ -185,6 +185,16 @@ class PipelineLab(widgets.VBox):
         for i, title in enumerate(_VIEWS):
             self.views.set_title(i, title)
         self.views.add_class("genlab-views")
+        self.target_show = {
+            name: widgets.Checkbox(value=True, description=name, indent=False,
+                                   layout=widgets.Layout(width="7em"))
+            for name in ("boxes", "masks", "keypoints", "labels")
+        }  # fmt: skip
+        for name, checkbox in self.target_show.items():  # shown when the batches carry targets
+            checkbox.add_class(f"genlab-show-{name}")
+            checkbox.observe(lambda _change: self._redraw(), names="value")
+        self.target_toggles = widgets.HBox(list(self.target_show.values()))
+        self.target_toggles.add_class("genlab-target-toggles")
         self.views.observe(lambda _change: self._render_views(), names="selected_index")
 
         self.export_path = widgets.Text(
@@ -251,6 +261,7 @@ class PipelineLab(widgets.VBox):
                         self.status,
                     ]
                 ),
+                self.target_toggles,
                 self.views,
                 self.class_line,
                 self.memory_table,
@@ -540,8 +551,11 @@ class PipelineLab(widgets.VBox):
         draw = model.pipeline.augment_seed or (augment.params["seed"] if augment else 0)
         if draw:
             header += f", draw {draw}"
+        self.target_toggles.layout.display = None if batch.targets is not None else "none"
         if hasattr(batch.x, "ndim") and batch.x.ndim == 4:
-            self.grid_png = self.renderer.render(displayable_batch(batch.x), labels, header)
+            self.grid_png = self.renderer.render(
+                displayable_batch(batch.x), labels, header, **self._drawn(batch.targets)
+            )
             self.grid.value = self.grid_png
         self.redraws += 1
         self.status.value = (
@@ -564,6 +578,14 @@ class PipelineLab(widgets.VBox):
         self.memory_table.value = self._memory_html()
         self._stale_views = set(range(1, len(_VIEWS)))
         self._render_views()
+
+    def _drawn(self, targets, dashed=None) -> dict:
+        """The targets a grid draws (with the show/hide switches), none for classification."""
+        if targets is None:
+            return {}
+        show = {name: c.value for name, c in self.target_show.items()}
+        fmt = self.model.pipeline.target_format
+        return {"targets": targets, "target_format": fmt, "show": show, "dashed": dashed}
 
     def _memory_html(self) -> str:
         figures = self.model.memory_figures()
@@ -610,9 +632,18 @@ class PipelineLab(widgets.VBox):
                 pairs = [img for i in range(n) for img in (original.x[i], shown[i])]
                 labels = labels_of(processed.y, names)
                 titles = [t for i in range(n) for t in (f"original {labels[i]}", "processed")]
+                drawn = {}
+                if original.targets is not None and processed.targets is not None:
+                    from ..overlay import dropped_ids
+
+                    t_o, t_p = original.targets, processed.targets
+                    targets = [t for i in range(n) for t in (t_o[i], t_p[i])]
+                    gone = [d for i in range(n) for d in (dropped_ids(t_o[i], t_p[i]), ())]
+                    drawn = self._drawn(targets, gone)
                 self.compare.value = self.pair_renderer.render(
-                    pairs, titles, "original | processed"
-                )
+                    pairs, titles, "original | processed (dashed: dropped)" if drawn else
+                    "original | processed", **drawn,
+                )  # fmt: skip
         elif view == "one image, many draws":
             draws = model.draws(16)
             if getattr(draws.x, "ndim", 0) == 4:
