@@ -35,6 +35,7 @@ import numpy as np
 from PIL import Image
 
 from .targets import TargetFormat, Targets, boxes_from_xyxy
+from .targets_io import rle_encode
 
 __all__ = ["SHAPE_CLASSES", "KEYPOINT_NAMES", "FLIP_PAIRS", "SKELETON", "shapes_format",
            "shape_targets", "write_shapes"]  # fmt: skip
@@ -140,17 +141,6 @@ def _colours(rng: np.random.Generator, n: int) -> np.ndarray:
     return (np.clip(rgb, 0, 1) * 200 + 40).astype(np.uint8)
 
 
-def _rle(mask: np.ndarray) -> dict:
-    """COCO's uncompressed RLE: run lengths of the column-major pixels, starting with zeros."""
-    flat = mask.reshape(-1, order="F")
-    change = np.flatnonzero(np.diff(flat)) + 1
-    bounds = np.concatenate([[0], change, [flat.size]])
-    counts = np.diff(bounds).tolist()
-    if flat[0]:
-        counts = [0, *counts]
-    return {"size": list(mask.shape), "counts": counts}
-
-
 def _voc_xml(name: str, size: tuple[int, int], targets: Targets) -> str:
     objects = "".join(
         f"<object><name>{SHAPE_CLASSES[label]}</name><difficult>0</difficult><bndbox>"
@@ -202,7 +192,7 @@ def write_shapes(dest: Path, n_per_photo: int, seed: int, size: tuple[int, int])
                 annotations.append({
                     "id": len(annotations) + 1, "image_id": image_id, "category_id": label + 1,
                     "bbox": [x0, y0, x1 - x0, y1 - y0], "area": int(mask.sum()), "iscrowd": 0,
-                    "segmentation": _rle(mask), "keypoints": [round(float(v), 3) for v in points.ravel()],
+                    "segmentation": rle_encode(mask), "keypoints": [round(float(v), 3) for v in points.ravel()],
                     "num_keypoints": int((points[:, 2] > 0).sum()),
                 })  # fmt: skip
             cxcywh = boxes_from_xyxy(

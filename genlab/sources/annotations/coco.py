@@ -19,6 +19,7 @@ from collections import defaultdict
 import numpy as np
 
 from ...targets import TargetFormat
+from ...targets_io import rle_decode
 from .. import storage
 from . import AnnotatedIndex, Problems, Record, check_instances, present_classes
 
@@ -44,9 +45,7 @@ def decode_segmentation(segmentation, size: tuple[int, int]) -> np.ndarray:
     """
     height, width = size
     if isinstance(segmentation, dict) and isinstance(segmentation.get("counts"), list):
-        counts = np.asarray(segmentation["counts"], np.int64)
-        flat = np.repeat(np.arange(len(counts), dtype=np.uint8) % 2, counts)
-        return flat.reshape(width, height).T.copy()
+        return rle_decode(segmentation)
     mask_api = _pycocotools_mask()
     if isinstance(segmentation, dict):
         rle = dict(segmentation)
