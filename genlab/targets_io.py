@@ -76,9 +76,11 @@ def rle_decode(rle: dict) -> np.ndarray:
     return flat.reshape(width, height).T.copy()
 
 
-def targets_to_json(targets: Targets, fmt: TargetFormat, image_size: tuple[int, int]) -> dict:
-    """One sample's targets as JSON (boxes in ``fmt``'s box format, for an image of
-    ``image_size = (height, width)``).
+def targets_to_json(
+    targets: Targets, fmt: TargetFormat, image_size: tuple[int, int] | None = None
+) -> dict:
+    """One sample's targets as JSON (boxes in ``fmt``'s box format; normalised formats need
+    the ``image_size = (height, width)``).
 
     >>> t = Targets(boxes=[[10, 20, 30, 40]], labels=[1], ids=[7])
     >>> d = targets_to_json(t, TargetFormat(box_format="xywh"), (100, 200))
@@ -88,10 +90,9 @@ def targets_to_json(targets: Targets, fmt: TargetFormat, image_size: tuple[int, 
     [[10.0, 20.0, 30.0, 40.0]]
     """
     boxes = boxes_from_xyxy(targets.boxes, fmt.box_format, normalized=fmt.normalized, image_size=image_size)  # fmt: skip
-    out: dict = {
-        "image_size": list(image_size), "boxes": boxes.tolist(), "labels": targets.labels.tolist(),
-        "ids": targets.ids.tolist(),
-    }  # fmt: skip
+    out: dict = {"boxes": boxes.tolist(), "labels": targets.labels.tolist(), "ids": targets.ids.tolist()}  # fmt: skip
+    if image_size is not None:
+        out["image_size"] = list(image_size)
     if targets.masks is not None:
         out["masks"] = [rle_encode(m) for m in targets.masks]
     if targets.keypoints is not None:
@@ -104,11 +105,9 @@ def targets_to_json(targets: Targets, fmt: TargetFormat, image_size: tuple[int, 
 def targets_from_json(d: dict, fmt: TargetFormat) -> Targets:
     """The inverse of :func:`targets_to_json`; ValueError naming a missing or bad part."""
     try:
-        size = tuple(d["image_size"])
+        size = tuple(d["image_size"]) if "image_size" in d else None
         boxes = boxes_to_xyxy(d["boxes"], fmt.box_format, normalized=fmt.normalized, image_size=size)  # fmt: skip
         masks = np.stack([rle_decode(r) for r in d["masks"]]) if d.get("masks") else None
-        if "masks" in d and not d["masks"]:
-            masks = np.zeros((0, *size), np.uint8)
         mask = None
         if d.get("mask") is not None:
             mask = np.asarray(d["mask"]["values"], np.uint8).reshape(d["mask"]["size"])

@@ -130,3 +130,63 @@ def test_a_torchvision_mask_rcnn_trains_on_the_batches(coco):
             optimizer.step()
     finally:
         torch.set_num_threads(threads)
+
+
+def _same(a, b):
+    np.testing.assert_array_equal(a.boxes, b.boxes)
+    for part in ("labels", "ids", "masks", "keypoints"):
+        np.testing.assert_array_equal(getattr(a, part), getattr(b, part))
+
+
+def test_tar_shards_carry_targets_beside_each_image(coco, tmp_path):
+    from genlab.integrations.dask import materialize
+
+    p = genlab.Pipeline.from_coco(
+        coco, batch_size=2, shuffle=False, targets={"min_area": 3.0}, stages=[READ]
+    )
+    manifest = materialize(p, str(tmp_path / "tar"), client=False, format="tar")
+    assert manifest["target_format"]["min_area"] == 3.0
+    back = genlab.Pipeline.from_shards(
+        str(tmp_path / "tar"), batch_size=2, shuffle=False, stages=[READ]
+    )
+    assert back.target_format == p.target_format
+    original = {path.rsplit("/", 1)[1]: t for b in p for path, t in zip(b.info.paths, b.targets)}
+    read = [(t, b.info.target_format) for b in back for t in b.targets]
+    assert len(read) == len(original) == 4
+    for (t, fmt), truth in zip(read, original.values()):
+        _same(t, truth)
+        assert fmt == p.target_format
+
+
+def test_npz_batches_carry_targets(coco, tmp_path):
+    from genlab.integrations.dask import iter_shards, materialize
+
+    p = genlab.Pipeline.from_coco(coco, batch_size=2, shuffle=False, stages=[READ])
+    materialize(p, str(tmp_path / "npz"), client=False)
+    for made, read in zip(p, iter_shards(str(tmp_path / "npz"))):
+        assert read.info.target_format == p.target_format
+        for a, b in zip(made.targets, read.targets):
+            _same(a, b)
+
+
+def test_a_mask_png_member_is_a_semantic_mask(tmp_path):
+    import io
+    import tarfile
+
+    from PIL import Image
+
+    mask = (np.arange(12 * 16).reshape(12, 16) % 3).astype(np.uint8)
+    members = {"000.jpg": Image.new("RGB", (16, 12)), "000.mask.png": Image.fromarray(mask)}
+    with tarfile.open(tmp_path / "s.tar", "w") as tar:
+        for name, image in members.items():
+            data = io.BytesIO()
+            image.save(data, format="PNG" if name.endswith("png") else "JPEG")
+            info = tarfile.TarInfo(name)
+            info.size = len(data.getvalue())
+            tar.addfile(info, io.BytesIO(data.getvalue()))
+        info = tarfile.TarInfo("000.cls")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"0"))
+    batch = next(iter(genlab.Pipeline.from_shards(str(tmp_path / "s.tar"), stages=[])))
+    np.testing.assert_array_equal(batch.targets[0].mask, mask)
+    assert len(batch.targets[0]) == 0
