@@ -202,6 +202,7 @@ def encode_image(rgb: np.ndarray, image_format: str = "png") -> bytes:
 def render_grid(
     images: np.ndarray, titles: Sequence[str] | None = None, *, columns: int | None = None,
     targets: Sequence | None = None, target_format=None, show: dict | None = None,
+    dashed: Sequence | None = None,
 ) -> bytes:  # fmt: skip
     """A PNG (bytes) showing ``images`` (N x H x W x C) in a grid, each titled, with their
     ``targets`` drawn when given (see :meth:`GridRenderer.mosaic`).
@@ -213,5 +214,5 @@ def render_grid(
     """
     n = max(len(images), 1)
     renderer = GridRenderer(capacity=n, columns=columns or math.ceil(math.sqrt(n)))
-    drawn = {"targets": targets, "target_format": target_format, "show": show}
+    drawn = {"targets": targets, "target_format": target_format, "show": show, "dashed": dashed}
     return renderer.render(images, list(titles or []), **drawn)

@@ -264,3 +264,20 @@ def test_segmentation_bad_masks_skip_their_sample_when_read(copy):
 def test_segmentation_needs_class_names(shapes):
     with pytest.raises(ValueError, match="class_names is required"):
         len(genlab.Pipeline.from_segmentation(shapes, []))
+
+
+def test_flip_pairs_are_checked_against_the_keypoints_the_file_names(shapes):
+    pairs = [["top_left", "top_right"]]
+    p = genlab.Pipeline.from_coco(shapes / "annotations.json", targets={"flip_pairs": pairs})
+    assert p.target_format.flip_pairs == (("top_left", "top_right"),)
+    bad = genlab.Pipeline.from_coco(shapes / "annotations.json", targets={"flip_pairs": [["top_left", "nose"]]})  # fmt: skip
+    with pytest.raises(
+        ValueError, match=r"\('top_left', 'nose'\) must be a pair of keypoint names"
+    ):
+        len(bad)
+    with pytest.raises(ValueError, match="parameter 'targets' flip_pairs must be pairs"):
+        genlab.Pipeline.from_coco(shapes / "annotations.json", targets={"flip_pairs": "ab"})
+    with pytest.raises(
+        ValueError, match=r"parameter 'targets' targets: unknown setting\(s\) \['min_size'\]"
+    ):
+        genlab.Pipeline.from_yolo(shapes, targets={"min_size": 3})

@@ -113,12 +113,12 @@ def index_coco(
     categories = sorted(data.get("categories") or [], key=lambda c: c["id"])
     class_of = {c["id"]: i for i, c in enumerate(categories)}
     keypoint_names, skeleton = _keypoint_format(categories)
-    given = TargetFormat.from_dict(targets or {})
+    given = dict(targets or {})
     fmt = TargetFormat.from_dict({
-        **given.to_dict(),
-        "class_names": list(given.class_names) or [str(c["name"]) for c in categories],
-        "keypoint_names": list(given.keypoint_names or keypoint_names),
-        "skeleton": [list(p) for p in given.skeleton or skeleton],
+        **given,
+        "class_names": given.get("class_names") or [str(c["name"]) for c in categories],
+        "keypoint_names": given.get("keypoint_names") or list(keypoint_names),
+        "skeleton": given.get("skeleton") or [list(p) for p in skeleton],
     })  # fmt: skip
     problems = Problems(on_error, f"coco {annotations!r}")
     images = sorted(data["images"], key=lambda im: im["id"])

@@ -24,7 +24,18 @@ class TargetSettings(Param):
             return value.to_dict()
         if not isinstance(value, dict):
             raise TypeError(f"must be a dict of target settings, got {value!r}")
-        return TargetFormat.from_dict(value).to_dict()
+        if value.get("keypoint_names"):
+            return TargetFormat.from_dict(value).to_dict()
+        # keypoint names come from the files: pairs are checked against them when listed
+        pairs = {k: value.get(k, []) for k in ("flip_pairs", "skeleton")}
+        for key, items in pairs.items():
+            if isinstance(items, str) or not all(
+                isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(n, str) for n in p)
+                for p in items
+            ):
+                raise ValueError(f"{key} must be pairs of keypoint names, got {items!r}")
+        checked = TargetFormat.from_dict({**value, "flip_pairs": [], "skeleton": []}).to_dict()
+        return {**checked, **{k: [list(p) for p in v] for k, v in pairs.items()}}
 
 
 def _common() -> dict[str, Param]:
