@@ -261,6 +261,54 @@ class Pipeline:
             cls, dataset, image_column=image_column, label_column=label_column, **options
         )
 
+    @classmethod
+    def from_coco(
+        cls, annotations: str, images_root: str = "", *, stages: Sequence[Any] | None = None,
+        **settings: Any,
+    ) -> Pipeline:  # fmt: skip
+        """A pipeline over a COCO annotation file: batches carry boxes, masks and keypoints.
+
+        ``settings`` are the source's (``masks``, ``targets`` (a
+        :class:`~genlab.targets.TargetFormat` or its dict: ``min_area``, ``flip_pairs``, ...),
+        ``on_error``, ``batch_size``, ``shuffle``, ``drop_last``, ``retry``) and the run settings
+        of :class:`Pipeline`. See :mod:`genlab.sources.annotations`.
+        """
+        given = {"annotations": str(annotations), "images_root": str(images_root or "")}
+        return cls._annotated("coco", stages, {**given, **settings})
+
+    @classmethod
+    def from_yolo(
+        cls, root: str, *, stages: Sequence[Any] | None = None, **settings: Any
+    ) -> Pipeline:
+        """A pipeline over a YOLO folder (``images/``, ``labels/``); settings as :meth:`from_coco`'s
+        plus ``class_names``."""
+        return cls._annotated("yolo", stages, {"root": str(root), **settings})
+
+    @classmethod
+    def from_voc(
+        cls, root: str, *, stages: Sequence[Any] | None = None, **settings: Any
+    ) -> Pipeline:
+        """A pipeline over a Pascal VOC folder (``Annotations/``, ``JPEGImages/``); settings as
+        :meth:`from_yolo`'s."""
+        return cls._annotated("voc", stages, {"root": str(root), **settings})
+
+    @classmethod
+    def from_segmentation(
+        cls, root: str, class_names: Sequence[str], *, stages: Sequence[Any] | None = None,
+        **settings: Any,
+    ) -> Pipeline:  # fmt: skip
+        """A pipeline over ``images/`` and ``masks/`` (class-id PNGs, same stems); ``class_names``
+        names mask ids 0, 1, ...; settings as :meth:`from_yolo`'s."""
+        given = {"root": str(root), "class_names": list(class_names)}
+        return cls._annotated("segmentation", stages, {**given, **settings})
+
+    @classmethod
+    def _annotated(cls, kind: str, stages: Sequence[Any] | None, given: dict) -> Pipeline:
+        declared = _source_kind(kind).params
+        source = {k: v for k, v in given.items() if k in declared}
+        run = {k: v for k, v in given.items() if k not in declared}
+        return cls(source, stages, source_kind=kind, **run)
+
     # -- the dataset ---------------------------------------------------------------------
     @property
     def source_kind(self) -> str:
@@ -282,6 +330,11 @@ class Pipeline:
     def class_names(self) -> tuple[str, ...]:
         """The dataset's class names, in the order of the one-hot columns."""
         return self.index.class_names
+
+    @property
+    def target_format(self) -> Any:
+        """The :class:`~genlab.targets.TargetFormat` of an annotated source, None otherwise."""
+        return getattr(self.index, "target_format", None)
 
     @property
     def multi_label(self) -> bool:

@@ -142,12 +142,23 @@ class GridRenderer:
         return self._text_layer[1]
 
     def mosaic(
-        self, images: np.ndarray | Sequence[np.ndarray], titles: Sequence[str], header: str = ""
-    ) -> np.ndarray:
+        self, images: np.ndarray | Sequence[np.ndarray], titles: Sequence[str], header: str = "",
+        *, targets: Sequence | None = None, target_format=None, show: dict | None = None,
+        dashed: Sequence | None = None,
+    ) -> np.ndarray:  # fmt: skip
         """Return the grid as an RGB uint8 array (titles drawn by matplotlib).
 
         ``images`` is an N x H x W x C array or a sequence of H x W x C images of any sizes.
+        ``targets`` (one :class:`~genlab.targets.Targets` or None per image, in the images'
+        pixels) are drawn on the cells by :func:`genlab.overlay.draw_targets`, with the names
+        and skeleton of ``target_format`` and the switches in ``show`` (``boxes``, ``masks``,
+        ``keypoints``, ``labels``); ``dashed[i]`` holds the ids of image ``i``'s instances drawn
+        dashed (those an op dropped).
         """
+        if targets is not None:
+            from .overlay import draw_targets, format_options
+
+            options = {**format_options(target_format), **(show or {})}
         shown = images[: self.capacity]
         if isinstance(shown, np.ndarray):
             shown = displayable(shown)
@@ -158,17 +169,23 @@ class GridRenderer:
                 image = displayable(image[None])[0]
             if image.shape[-1] == 1:
                 image = np.repeat(image, 3, axis=-1)
+            canvas = image.shape[:2]
             image = self._fit(image)
+            if targets is not None and i < len(targets):
+                gone = dashed[i] if dashed is not None and i < len(dashed) else ()
+                image = draw_targets(image, targets[i], canvas_size=canvas, dashed=gone, **options)
             top, left = self._cell_origin(i)
             picture[top : top + image.shape[0], left : left + image.shape[1]] = image[..., :3]
         rows_used = max(1, math.ceil(len(shown) / self.columns))
         return picture[: self.header_px + rows_used * (self.cell_px + self.title_px)]
 
     def render(
-        self, images: np.ndarray | Sequence[np.ndarray], titles: Sequence[str], header: str = ""
-    ) -> bytes:
-        """Return the grid of the first ``capacity`` images as PNG (or JPEG) bytes."""
-        return encode_image(self.mosaic(images, titles, header), self.image_format)
+        self, images: np.ndarray | Sequence[np.ndarray], titles: Sequence[str], header: str = "",
+        **targets,
+    ) -> bytes:  # fmt: skip
+        """Return the grid of the first ``capacity`` images as PNG (or JPEG) bytes (``targets``:
+        as :meth:`mosaic`'s)."""
+        return encode_image(self.mosaic(images, titles, header, **targets), self.image_format)
 
 
 def encode_image(rgb: np.ndarray, image_format: str = "png") -> bytes:
@@ -183,9 +200,12 @@ def encode_image(rgb: np.ndarray, image_format: str = "png") -> bytes:
 
 
 def render_grid(
-    images: np.ndarray, titles: Sequence[str] | None = None, *, columns: int | None = None
-) -> bytes:
-    """A PNG (bytes) showing ``images`` (N x H x W x C) in a grid, each titled.
+    images: np.ndarray, titles: Sequence[str] | None = None, *, columns: int | None = None,
+    targets: Sequence | None = None, target_format=None, show: dict | None = None,
+    dashed: Sequence | None = None,
+) -> bytes:  # fmt: skip
+    """A PNG (bytes) showing ``images`` (N x H x W x C) in a grid, each titled, with their
+    ``targets`` drawn when given (see :meth:`GridRenderer.mosaic`).
 
     Raises
     ------
@@ -194,4 +214,5 @@ def render_grid(
     """
     n = max(len(images), 1)
     renderer = GridRenderer(capacity=n, columns=columns or math.ceil(math.sqrt(n)))
-    return renderer.render(images, list(titles or []))
+    drawn = {"targets": targets, "target_format": target_format, "show": show, "dashed": dashed}
+    return renderer.render(images, list(titles or []), **drawn)

@@ -16,6 +16,12 @@ Two kinds are available:
     by random crops, scales, flips and colour jitter; the class is the source photograph.
     Large sets (10,000 images) for benchmarks are written with several processes.
 
+``"shapes"``
+    Detection, segmentation and keypoint data with exact ground truth: filled rectangles,
+    ellipses and right triangles drawn on crops of the same photographs (256x192 by default),
+    written in COCO, YOLO, Pascal VOC and semantic-mask layouts (see :mod:`genlab.sample_shapes`;
+    ``n_per_class`` images per photograph).
+
 Every file depends only on ``(kind, seed, class, index, size)``, so the same call writes
 the same bytes, whatever the number of worker processes.
 """
@@ -34,6 +40,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageEnhance
 
+from .sample_shapes import write_shapes
+
 __all__ = [
     "KINDS",
     "MARKER_NAME",
@@ -42,13 +50,13 @@ __all__ = [
     "sample_data_path",
 ]
 
-KINDS = ("digits", "photos")
+KINDS = ("digits", "photos", "shapes")
 MARKER_NAME = ".genlab-sample.json"
 """Hidden file written last into every sample folder; it records how the folder was made."""
 
 _FORMAT_VERSION = 1
-_DEFAULT_N_PER_CLASS = {"digits": 30, "photos": 50}
-_DEFAULT_SIZE = {"digits": (64, 64), "photos": (500, 375)}
+_DEFAULT_N_PER_CLASS = {"digits": 30, "photos": 50, "shapes": 20}
+_DEFAULT_SIZE = {"digits": (64, 64), "photos": (500, 375), "shapes": (256, 192)}
 _PHOTO_NAMES = ("china", "flower")
 _EXIF_ORIENTATION_TAG = 0x0112
 _DIGITS_PER_CLASS_MAX = 174  # scans of the rarest class ("8") in load_digits
@@ -71,7 +79,7 @@ def make_sample_data(
     ----------
     dest : path-like
         Folder to write into; created if missing. It must be empty unless `overwrite`.
-    kind : {"digits", "photos"}
+    kind : {"digits", "photos", "shapes"}
         Which dataset to write (see the module docstring).
     n_per_class : int, optional
         Images per class; defaults to 30 for digits (300 images) and 50 for photos
@@ -141,6 +149,8 @@ def make_sample_data(
 
     if kind == "digits":
         classes, count = _write_digits(dest, int(n), seed, size)
+    elif kind == "shapes":
+        classes, count = write_shapes(dest, int(n), seed, size, photo_image), 2 * int(n)
     else:
         classes, count = _write_photos(dest, int(n), seed, size, workers)
     config = {"kind": kind, "n_per_class": int(n), "seed": int(seed), "size": list(size)}
@@ -374,6 +384,14 @@ def _write_photo_chunk(
 
 
 def _photo_jpeg(name: str, rng: np.random.Generator, size: tuple[int, int]) -> bytes:
+    image = photo_image(name, rng, size)
+    out = BytesIO()
+    image.save(out, format="JPEG", quality=int(rng.integers(80, 96)))
+    return out.getvalue()
+
+
+def photo_image(name: str, rng: np.random.Generator, size: tuple[int, int]) -> Image.Image:
+    """A jittered crop of scikit-learn's photograph ``name``, ``size = (width, height)``."""
     source = _photo(name)
     width, height = size
     aspect = width / height * rng.uniform(0.9, 1.1)
@@ -394,7 +412,4 @@ def _photo_jpeg(name: str, rng: np.random.Generator, size: tuple[int, int]) -> b
     ramp = (np.arange(256) / 255.0) ** gamma * 255.0
     lut = np.clip(np.round(ramp[None, :] * gains[:, None]), 0, 255).astype(np.uint8)
     image = image.point(lut.ravel().tolist())
-    image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
-    out = BytesIO()
-    image.save(out, format="JPEG", quality=int(rng.integers(80, 96)))
-    return out.getvalue()
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)

@@ -21,13 +21,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_there_are_five_notebooks():
+def test_there_are_six_notebooks():
     assert [p.name for p in NOTEBOOKS] == [
         "01_generators.ipynb",
         "02_image_pipeline.ipynb",
         "03_tuning_augmentation.ipynb",
         "04_export_and_train.ipynb",
         "05_bring_your_own_transforms.ipynb",
+        "06_detection_and_segmentation.ipynb",
     ]
 
 

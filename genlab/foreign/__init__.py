@@ -143,10 +143,17 @@ def to_albumentations(pipeline: Any) -> Any:
     """An ``A.Compose`` of the pipeline's enabled albumentations stages, with their values.
 
     Other stages are left out with a warning naming them. ``A.save(result, path)`` writes
-    albumentations' own JSON or YAML.
+    albumentations' own JSON or YAML. A pipeline with targets gives the Compose the
+    ``bbox_params`` / ``keypoint_params`` of its format (:func:`genlab.targets_io.albumentations_params`).
     """
     A = checked_import(LIBRARIES["albumentations"])
-    return A.Compose(_foreign_stages(pipeline, LIBRARIES["albumentations"], "to_albumentations"))
+    fmt, targets = getattr(pipeline, "target_format", None), {}
+    if fmt is not None:  # boxes and keypoints as the pipeline declares them
+        from ..targets_io import albumentations_params
+
+        targets = albumentations_params(fmt, A)
+    stages = _foreign_stages(pipeline, LIBRARIES["albumentations"], "to_albumentations")
+    return A.Compose(stages, **targets)
 
 
 def to_torchvision(pipeline: Any) -> Any:

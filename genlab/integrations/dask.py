@@ -15,6 +15,7 @@ dask[distributed] is an optional extra, imported when a pass runs on a cluster.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import json
@@ -27,6 +28,8 @@ import numpy as np
 
 from ..batch import Batch, BatchInfo
 from ..sources.storage import sample_bytes
+from ..targets import TargetFormat
+from ..targets_io import targets_from_json, targets_to_json
 from ..validate import ValidationReport, check_file
 from .parquet import write_parquet_task
 
@@ -314,9 +317,13 @@ def _tar_task(shared: tuple, task: tuple[int, list[Batch]]) -> list[dict]:
                     else f"{number:06d}-{n:06d}"
                 )
                 row = np.asarray(batch.y[i])
-                if job.multi_label:
+                targets = batch.info.targets[i] if batch.info.targets is not None else None
+                if job.multi_label or targets is not None:
                     names = [job.class_names[j] for j in np.flatnonzero(row)]
-                    label = (".json", json.dumps({"labels": names}).encode())
+                    record = {"labels": names} if job.multi_label else {"label": int(row.argmax())}
+                    if targets is not None:  # xyxy pixels of the stored image
+                        record["targets"] = targets_to_json(targets, TargetFormat())
+                    label = (".json", json.dumps(record).encode())
                 else:
                     label = (".cls", str(int(row.argmax())).encode())
                 _tar_member(tar, f"{key}.{ext}", data)
@@ -347,6 +354,12 @@ def _materialize_task(shared: tuple, batches: list[Batch]) -> list[dict]:
         keys = batch.info.keys if batch.info.keys is not None else np.zeros(0, np.int64)
         np.savez_compressed(buffer, x=np.asarray(batch.x), y=np.asarray(batch.y), keys=keys)
         data = buffer.getvalue()
+        if batch.info.targets is not None:  # beside it: one targets record per sample
+            size = tuple(np.shape(batch.x)[1:3])
+            records_json = [targets_to_json(t, TargetFormat(), size) for t in batch.info.targets]
+            name = _shard_name(batch.info.index).replace(".npz", ".targets.json")
+            with fsspec.open(posixpath.join(job.dest, name), "w", **job.storage_options) as f:
+                json.dump(records_json, f)
         name = _shard_name(batch.info.index)
         with fsspec.open(posixpath.join(job.dest, name), "wb", **job.storage_options) as f:
             f.write(data)
@@ -416,6 +429,7 @@ def materialize(
         "spec": pipeline.to_spec(),
         "epoch": epoch,
         "class_names": list(pipeline.class_names),
+        **({"target_format": fmt.to_dict()} if (fmt := pipeline.target_format) is not None else {}),
         "n_batches": len(shards),
         "n_samples": sum(s["n"] for s in shards),
         "skipped": [s for record in shards for s in record["skipped"]],
@@ -468,4 +482,11 @@ def iter_shards(
             manifest["spec"].get("seed", 0), manifest["epoch"], record["batch"], keys,
             class_names=class_names,
         )  # fmt: skip
+        if "target_format" in manifest:
+            url = url.replace(".npz", ".targets.json")
+            with fsspec.open(url, "r", **(storage_options or {})) as f:
+                records = json.load(f)
+            fmt = TargetFormat.from_dict(manifest["target_format"])
+            targets = tuple(targets_from_json(r, TargetFormat()) for r in records)
+            info = dataclasses.replace(info, targets=targets, target_format=fmt)
         yield Batch(x, y, info)

@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import numpy as np
+
 try:
     import torch
     from torch.utils.data import IterableDataset
@@ -26,9 +28,12 @@ except ImportError:  # the module still imports (doctest collection); using it r
     torch = None
     IterableDataset = object  # type: ignore[assignment,misc]
 
-__all__ = ["TorchIterableDataset", "as_iterable_dataset", "make_dataloader", "distributed_rank"]
+__all__ = [
+    "TorchIterableDataset", "as_iterable_dataset", "make_dataloader", "distributed_rank",
+    "detection_targets",
+]  # fmt: skip
 
-LABEL_FORMATS = ("onehot", "index")
+LABEL_FORMATS = ("onehot", "index", "detection")
 
 
 def _require_torch() -> None:
@@ -60,7 +65,8 @@ class TorchIterableDataset(IterableDataset):
         Give ``x`` as N x C x H x W (PyTorch's layout) instead of the pipeline's N x H x W x C.
     labels : {"onehot", "index"}
         ``y`` as the pipeline's one-hot rows, or as class indices (what ``cross_entropy`` takes).
-        A multi-label pipeline needs ``"onehot"`` (its multi-hot rows).
+        A multi-label pipeline needs ``"onehot"`` (its multi-hot rows). ``"detection"``: ``y``
+        is the batch's targets in torchvision's detection format (:func:`detection_targets`).
     with_keys : bool
         Yield ``(x, y, keys)``: the sample keys, to check coverage or look samples up.
     rank, world_size : int, optional
@@ -87,6 +93,8 @@ class TorchIterableDataset(IterableDataset):
             raise ValueError(
                 f"TorchIterableDataset: labels must be one of {LABEL_FORMATS}, got {labels!r}"
             )
+        if labels == "detection" and getattr(pipeline, "target_format", None) is None:
+            raise ValueError("TorchIterableDataset: labels='detection' needs a source with targets")
         if labels == "index" and getattr(pipeline, "multi_label", False):
             raise ValueError(
                 "TorchIterableDataset: the pipeline is multi-label (a sample may carry several "
@@ -160,7 +168,7 @@ class TorchIterableDataset(IterableDataset):
         x = torch.from_numpy(x)
         if self.channels_first and x.ndim == 4:
             x = x.permute(0, 3, 1, 2).contiguous()
-        y = torch.from_numpy(y)
+        y = detection_targets(batch) if self.labels == "detection" else torch.from_numpy(y)
         if self.labels == "index":
             y = y.argmax(dim=1)
         if self.with_keys:
@@ -171,6 +179,44 @@ class TorchIterableDataset(IterableDataset):
                 )
             return x, y, torch.from_numpy(keys)
         return x, y
+
+
+def detection_targets(batch, *, label_offset: int = 1) -> list[dict]:
+    """A batch's targets as torchvision's detection models and references take them.
+
+    One dict per sample: ``boxes`` FloatTensor[N, 4] ``xyxy`` pixels, ``labels`` Int64Tensor[N]
+    (class id + ``label_offset``: torchvision's models keep label 0 for the background, so
+    give them ``num_classes = len(class_names) + 1``), and when present ``masks``
+    UInt8Tensor[N, H, W], ``keypoints`` FloatTensor[N, K, 3] and ``mask`` (semantic,
+    Int64Tensor[H, W]). A mask whose size is not the image's is a ValueError (an op that moved
+    the pixels but not the targets).
+    """
+    _require_torch()
+    targets = getattr(getattr(batch, "info", None), "targets", None)
+    if targets is None:
+        raise ValueError(
+            "detection_targets: the batch carries no targets (a classification source)"
+        )
+    size = tuple(np.shape(batch[0])[1:3])
+    out = []
+    for i, t in enumerate(targets):
+        for name, m in (("masks", t.masks), ("mask", t.mask)):
+            if m is not None and tuple(m.shape[-2:]) != size:
+                raise ValueError(
+                    f"detection_targets: sample {i}'s {name} is {m.shape[-2:]}, its image {size}"
+                )
+        d = {
+            "boxes": torch.from_numpy(np.array(t.boxes, np.float32)),
+            "labels": torch.from_numpy(t.labels + label_offset),
+        }
+        if t.masks is not None:
+            d["masks"] = torch.from_numpy(np.ascontiguousarray(t.masks, np.uint8))
+        if t.keypoints is not None:
+            d["keypoints"] = torch.from_numpy(np.array(t.keypoints, np.float32))
+        if t.mask is not None:
+            d["mask"] = torch.from_numpy(t.mask.astype(np.int64))
+        out.append(d)
+    return out
 
 
 def as_iterable_dataset(pipeline, **options: Any) -> TorchIterableDataset:

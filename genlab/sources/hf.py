@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .parquet import ParquetIndex
+from .parquet_files import ARROW_SUFFIXES, PARQUET_SUFFIXES
 
 __all__ = ["hf_pipeline", "parquet_pipeline", "pipeline_for_target", "HFIndex", "IN_MEMORY"]
 
@@ -58,8 +59,6 @@ def pipeline_for_target(
     A ``datasets`` object gives ``from_hf``; Parquet/Arrow files, patterns of them, or a list
     of them give ``from_parquet``; anything else is a class-folder root (``from_folder``).
     """
-    from .parquet_files import ARROW_SUFFIXES, PARQUET_SUFFIXES
-
     if hasattr(target, "features") or type(target).__name__ in (
         "DatasetDict",
         "IterableDatasetDict",

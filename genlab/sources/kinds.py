@@ -11,6 +11,9 @@ parquet   ``Pipeline.from_parquet``   Parquet / Arrow image columns (the hub's l
 hf        ``Pipeline.from_hf``        a ``datasets`` object held in memory (not saveable in a spec)
 ========  ==========================  =============================================================
 
+Sources whose samples carry boxes, masks and keypoints (``coco``, ``yolo``, ``voc``,
+``segmentation``) are in :mod:`genlab.sources.annotations`.
+
 A kind declares its parameters (checked like a stage's), makes the listing once
 (:meth:`SourceKind.listing`), and gives the batches of an epoch for a split ``(index, count)`` of
 the pipeline. Specs name the kind; loading refuses a kind not listed here.
@@ -18,115 +21,20 @@ the pipeline. Specs name the kind; loading refuses a kind not listed here.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from typing import Any
 
 from ..batch import Batch
-from ..params import Bool, Choice, Int, Param, Text, validate_params
-from .dataset import BATCH_PARAMS, SOURCE_PARAMS, index_batches, n_batches, policy_from_settings
+from ..params import Bool, Choice, Int, Text
+from .annotations.kinds import ANNOTATED_KINDS
+from .dataset import BATCH_PARAMS, SOURCE_PARAMS, n_batches
 from .discover import index_folder
+from .parquet import index_parquet, parquet_batches, split_rows
 from .shards import index_shards, shard_batches, split_samples
+from .source_kind import SourceKind, _Names, _Shards, _Table
 from .table import index_table
 
 __all__ = ["SourceKind", "SOURCE_KINDS", "source_kind"]
-
-
-class _Names(Param):
-    """A list of class names, or None."""
-
-    kind = "names"
-
-    def coerce(self, value: Any) -> list[str]:
-        if isinstance(value, str) or not hasattr(value, "__iter__"):
-            raise TypeError(f"must be a list of class names, got {value!r}")
-        names = [str(v) for v in value]
-        if len(set(names)) != len(names):
-            raise ValueError(f"must not repeat a class name, got {names!r}")
-        return names
-
-
-class _Table(Param):
-    """A CSV/Parquet path or URL, or a dict of columns (what a DataFrame is recorded as)."""
-
-    kind = "table"
-
-    def coerce(self, value: Any) -> str | dict:
-        if isinstance(value, str):
-            if not value:
-                raise ValueError(
-                    "is required (a DataFrame, a dict of columns, or a CSV/Parquet path)"
-                )
-            return value
-        if isinstance(value, dict):
-            return {str(k): list(v) for k, v in value.items()}
-        raise TypeError(f"must be a path, a URL or a dict of columns, got {type(value).__name__}")
-
-
-class _Shards(Param):
-    """A brace pattern, a folder, or a list of shard URLs."""
-
-    kind = "shards"
-
-    def coerce(self, value: Any) -> str | list[str]:
-        if isinstance(value, str) and value:
-            return value
-        if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
-            return list(value)
-        raise TypeError(
-            f"must be a URL pattern, a folder or a non-empty list of URLs, got {value!r}"
-        )
-
-
-class SourceKind:
-    """One kind of source: its parameters, its listing, its batches (see the module docstring)."""
-
-    name = ""
-    method = ""
-    params: dict[str, Param] = {}
-    positional = ""  # the parameter written first, unnamed, in the Python expression
-
-    def validate(self, given: dict) -> dict:
-        """The parameters ``given``, checked and completed with defaults; ValueError naming a bad one."""
-        params = validate_params(self.name, self.params, given)
-        if self.positional and not params[self.positional]:
-            raise ValueError(f"{self.name}: parameter {self.positional!r} is required")
-        return params
-
-    def policy(self, params: dict):
-        """The retry policy of the ``retry`` settings in ``params``, None when they are unset."""
-        return policy_from_settings(params["retry"])
-
-    def listing(self, params: dict) -> Any:
-        """The source's listing (paths or shards, and labels), made once per pipeline."""
-        raise NotImplementedError
-
-    def batches(
-        self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
-    ) -> Iterator[Batch]:
-        """The batches of epoch ``epoch`` in the part ``split = (index, count)`` of the source."""
-        batches = index_batches(listing, params, seed=seed, epoch=epoch, policy=self.policy(params))
-        index, count = split
-        return batches if count == 1 else itertools.islice(batches, index, None, count)
-
-    def n_batches(
-        self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
-    ) -> int:
-        """How many batches :meth:`batches` gives for the same arguments."""
-        total = n_batches(len(listing), params["batch_size"], params["drop_last"])
-        return len(range(split[0], total, split[1]))
-
-    def describe_skip(self, listing: Any, path: str, reason: str) -> str:
-        """The reason a run reports for a skipped sample (a table adds its row number)."""
-        return reason
-
-    def unsaveable(self, params: dict) -> str | None:
-        """Why a spec of this source cannot be saved to a file, or None when it can."""
-        return None
-
-    def spec_params(self, params: dict) -> dict:
-        """The parameters a spec records: unset retry settings are left out (as 0.1 wrote them)."""
-        return {k: v for k, v in params.items() if not (k == "retry" and v is None)}
 
 
 class FolderSource(SourceKind):
@@ -235,16 +143,12 @@ class ParquetSource(ShardSource):
     }  # fmt: skip
 
     def listing(self, params: dict):
-        from .parquet import index_parquet
-
         return index_parquet(
             params["files"], image_column=params["image_column"], class_names=params["class_names"],
             label_column=params["label_column"], policy=self.policy(params),
         )  # fmt: skip
 
     def batches(self, params, listing, *, seed, epoch, split):
-        from .parquet import parquet_batches
-
         return parquet_batches(
             listing, batch_size=params["batch_size"], shuffle=params["shuffle"],
             shuffle_buffer=params["shuffle_buffer"], drop_last=params["drop_last"],
@@ -252,8 +156,6 @@ class ParquetSource(ShardSource):
         )  # fmt: skip
 
     def n_batches(self, params, listing, *, seed, epoch, split) -> int:
-        from .parquet import split_rows
-
         n = split_rows(listing, shuffle=params["shuffle"], seed=seed, epoch=epoch, split=split)
         return n_batches(n, params["batch_size"], params["drop_last"])
 
@@ -284,7 +186,15 @@ class HFSource(ParquetSource):
 
 
 SOURCE_KINDS: dict[str, SourceKind] = {
-    k.name: k for k in (FolderSource(), TableSource(), ShardSource(), ParquetSource(), HFSource())
+    k.name: k
+    for k in (
+        FolderSource(),
+        TableSource(),
+        ShardSource(),
+        ParquetSource(),
+        HFSource(),
+        *ANNOTATED_KINDS,
+    )  # fmt: skip
 }
 
 

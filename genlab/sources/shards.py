@@ -4,7 +4,10 @@
 a folder (its ``*.tar`` files, sorted). Each sample is an image member (``.jpg``, ``.png``,
 ``.webp``, ...) and a label member: ``.cls`` (a class index or name), ``.txt`` (a name, or names
 joined by ``label_separator``) or ``.json`` (a number, a name, a list of names, or an object with
-a ``"label"`` / ``"labels"`` entry).
+a ``"label"`` / ``"labels"`` entry). A ``.json`` object may also hold the sample's
+``"targets"`` (boxes, masks, keypoints: :func:`genlab.targets_io.targets_to_json`, ``xyxy``
+pixels, as ``materialize`` writes them), and a ``.mask.png`` member its semantic class-id mask;
+batches then carry them in ``info.targets``.
 
 An epoch streams the shards once, in an order reshuffled per epoch from the seed, through a
 bounded sample buffer (``shuffle_buffer`` samples: memory is bounded by it; the mixing is
@@ -20,17 +23,23 @@ else from one scanning pass over the shards (made once, when first needed).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import io
 import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from ..batch import Batch, BatchInfo
 from ..seeding import epoch_rng, stream_id
+from ..targets import TargetFormat, Targets
+from ..targets_io import targets_from_json
 from . import storage
 from .discover import IMAGE_EXTENSIONS
 from .labels import class_positions, label_rows
@@ -164,6 +173,7 @@ class ShardIndex:
     counts: tuple[int, ...] | None = None
     ignored: tuple[tuple[str, str], ...] = field(default=())
     label_separator: str = ""
+    target_format: Any = None
 
     def __len__(self) -> int:
         """Samples in all shards (the counts are made by one scanning pass if not known)."""
@@ -251,6 +261,7 @@ def _read_manifest(urls: Sequence[str], policy) -> dict | None:
         "class_names": manifest["class_names"],
         "multi_label": manifest.get("multi_label", False),
         "counts": counts,
+        "target_format": manifest.get("target_format"),
     }
 
 
@@ -264,10 +275,12 @@ def index_shards(
 ) -> ShardIndex:
     """List a shard dataset: its URLs, class names, whether it is multi-label, and counts if known."""
     urls = expand_shards(shards, policy)
-    counts = None
+    counts = target_format = None
     found = _read_manifest(urls, policy) if class_names is None else None
     if found is not None:
         class_names, counts = found["class_names"], found["counts"]
+        if found["target_format"] is not None:
+            target_format = TargetFormat.from_dict(found["target_format"])
         multi_label = found["multi_label"] if multi_label is None else multi_label
     elif class_names is None:
         counts, values, multi = scan_shards(urls, policy, label_separator)
@@ -281,7 +294,10 @@ def index_shards(
     names = tuple(str(c) for c in class_names)
     if not names:
         raise ValueError("shards: class_names is empty")
-    return ShardIndex(urls, names, bool(multi_label), counts, label_separator=label_separator)
+    return ShardIndex(
+        urls, names, bool(multi_label), counts, label_separator=label_separator,
+        target_format=target_format,
+    )  # fmt: skip
 
 
 # --- batches ------------------------------------------------------------------------------------------
@@ -325,13 +341,39 @@ def _stream(index: ShardIndex, order: list[int], policy, on_error: str) -> Itera
             try:
                 ext = _image_field(item.fields)
                 y = index.encode(_raw_label(item.fields))
+                targets = _sample_targets(item.fields)
             except (KeyError, ValueError) as e:
                 reason = e.args[0] if e.args else str(e)
                 if on_error == "raise":
                     raise ValueError(f"shards: sample {where!r}: {reason}") from e
                 yield Skip(where, str(reason))
                 continue
-            yield (position * KEY_STRIDE + item.number, f"{where}.{ext}", item.fields[ext], y)
+            yield (
+                position * KEY_STRIDE + item.number,
+                f"{where}.{ext}",
+                item.fields[ext],
+                y,
+                targets,
+            )
+
+
+def _sample_targets(fields: dict):
+    """A sample's :class:`~genlab.targets.Targets` from its ``.json`` ``"targets"`` and
+    ``.mask.png`` members, None when it has neither; ValueError saying what is wrong."""
+    record = json.loads(fields["json"].decode("utf-8")) if "json" in fields else None
+    record = record.get("targets") if isinstance(record, dict) else None
+    if record is None and "mask.png" not in fields:
+        return None
+    targets = targets_from_json(record, TargetFormat()) if record is not None else Targets()
+    if "mask.png" in fields:
+        try:
+            mask = np.asarray(Image.open(io.BytesIO(fields["mask.png"])))
+        except OSError as e:
+            raise ValueError(f"mask.png cannot be read: {e}") from e
+        if mask.ndim != 2:
+            raise ValueError(f"mask.png must hold class ids (one channel), got shape {mask.shape}")
+        targets = targets.replace(mask=mask.astype(np.uint8))
+    return targets
 
 
 def _shuffled(items: Iterator, size: int, rng: np.random.Generator) -> Iterator:
@@ -377,6 +419,7 @@ def shard_batches(
         batch_size=batch_size,
         shuffle=shuffle, shuffle_buffer=shuffle_buffer, drop_last=drop_last, seed=seed,
         epoch=epoch, split=split, policy=policy, buffer_stream="shard-buffer", what="shards",
+        target_format=index.target_format,
     )  # fmt: skip
 
 
@@ -395,6 +438,7 @@ def stream_batches(
     policy=None,
     buffer_stream: str,
     what: str,
+    target_format: TargetFormat | None = None,
 ) -> Iterator[Batch]:
     """Batches of a stream of ``(key, name, data, class code)`` samples and :class:`Skip` records
     (multi-label: a tuple of codes per sample); the batch's label rows are made from the codes.
@@ -419,6 +463,10 @@ def stream_batches(
             class_names=class_names, extra=dict(extra),
         )  # fmt: skip
         y = label_rows([s[3] for s in group], len(class_names), multi_label)
+        if any(len(s) > 4 and s[4] is not None for s in group):  # a shard's .json targets
+            fmt = target_format or TargetFormat(class_names=class_names)
+            targets = tuple(s[4] if len(s) > 4 and s[4] is not None else Targets() for s in group)
+            info = dataclasses.replace(info, targets=targets, target_format=fmt)
         return Batch([s[2] for s in group], y, info)
 
     for item in items:
