@@ -542,3 +542,23 @@ def test_adjust_hue_follows_torchvisions_pillow_path_with_rounded_steps():
     doc = " ".join(adjust_hue.__doc__.split())
     assert "genlab rounds ``shift * 255`` to the nearest step" in doc
     assert "where torchvision truncates toward zero" in doc
+
+
+def test_every_size_parameter_is_width_height_and_every_output_size_height_width():
+    # the one convention (docs/concepts.md): parameters (width, height), arrays and draws
+    # (height, width)
+    from genlab.params import HeightWidth, Size
+
+    img = photo(30, 50)
+    checked = []
+    for name in op_names():
+        op = get_op(name)
+        sized = [p for p, decl in op.params.items() if isinstance(decl, Size)]
+        if not sized or getattr(op, "output_size", None) is None:
+            continue
+        params = applied_params(name, **{sized[0]: (20, 10)})
+        assert op.out_size(op.validate(params), HeightWidth(30, 50)) == HeightWidth(10, 20)
+        out, _ = op.on_image(img, np.random.default_rng(0), **params)
+        assert out.shape == (10, 20, 3), name
+        checked.append(name)
+    assert {"random_resized_crop", "center_crop", "random_crop"} <= set(checked)

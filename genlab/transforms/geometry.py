@@ -18,7 +18,7 @@ from ..ops.geometry import (
     perspective_coefficients,
     quarter_turns,
 )
-from ..params import Bool, Float, Floats, Int, Range, Size
+from ..params import Bool, Float, Floats, HeightWidth, Int, Range, Size
 from .op import Op, fill_param, gate, probability, register_op, resample_param
 
 __all__ = [
@@ -78,9 +78,8 @@ rotate90 = register_op(Op(
 # ----------------------------------------------------------------------------- crops
 
 
-def _size_hw(params) -> tuple[int, int]:
-    width, height = params["size"]
-    return height, width
+def _size_hw(params) -> HeightWidth:
+    return HeightWidth.from_size(params["size"])
 
 
 def rrc_box(rng, size_hw, scale, ratio) -> tuple[int, int, int, int]:
