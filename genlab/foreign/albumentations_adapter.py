@@ -49,7 +49,7 @@ class AlbumentationsLibrary(Library):
 
     def import_library(self) -> Any:
         """Import and return the ``albumentations`` package, whose namespace holds the transform classes."""
-        import albumentations
+        import albumentations  # albumentations is an optional extra: only when its stages are used
 
         return albumentations
 
@@ -59,8 +59,8 @@ class AlbumentationsLibrary(Library):
 
     def transform_bases(self) -> tuple[type, ...]:
         """``BasicTransform`` and ``BaseCompose``: single transforms and compositions such as ``OneOf``."""
-        from albumentations.core.composition import BaseCompose
-        from albumentations.core.transforms_interface import BasicTransform
+        from albumentations.core.composition import BaseCompose  # as above
+        from albumentations.core.transforms_interface import BasicTransform  # as above
 
         return (BasicTransform, BaseCompose)
 
@@ -71,7 +71,7 @@ class AlbumentationsLibrary(Library):
         (Python functions), classes whose names mention 3D, bounding boxes, masks or keypoints,
         and classes whose instances need targets besides the image (``targets_as_params``).
         """
-        from albumentations.core.composition import BaseCompose, Compose
+        from albumentations.core.composition import BaseCompose, Compose  # as above
         from albumentations.core.transforms_interface import (
             BasicTransform,
             DualTransform,
