@@ -16,8 +16,6 @@ from typing import Any
 
 from . import registry
 from .batch import Batch
-from .memory import batch_nbytes
-from .parallel import estimate_memory, iter_parallel
 from .params import Int, validate_params
 from .registry import StageConfig
 from .report import RunReport
@@ -64,6 +62,8 @@ class StageTrace:
     @classmethod
     def of(cls, name: str, batch: Any, seconds: float) -> StageTrace:
         """The trace row of ``batch`` as ``name`` left it (x's shape, dtype and bytes)."""
+        from .memory import batch_nbytes  # psutil (~50 ms to import): only when tracing
+
         x = batch[0]
         shape = tuple(getattr(x, "shape", (len(x),)))
         dtype = str(getattr(x, "dtype", "paths"))
@@ -358,6 +358,8 @@ class Pipeline:
         self.report = report
         started = time.perf_counter()
         if self.num_workers > 0:
+            from .parallel import iter_parallel  # processes, psutil (~0.1 s): only with workers
+
             batches = iter_parallel(self, epoch)
         else:
             batches = GeneratorPipeline(self.source_batches(epoch), *self.build_stages())
@@ -401,6 +403,8 @@ class Pipeline:
         See :func:`genlab.parallel.estimate_memory`; a run warns by itself when the figure
         exceeds the memory available.
         """
+        from .parallel import estimate_memory  # as in iter_epoch: only when asked
+
         return estimate_memory(self)
 
     # -- editing between epochs --------------------------------------------------------

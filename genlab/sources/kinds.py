@@ -23,10 +23,16 @@ from ..batch import Batch
 from ..params import Choice, Int, Param, Text, validate_params
 from .dataset import BATCH_PARAMS, SOURCE_PARAMS, index_batches, n_batches, policy_from_settings
 from .discover import index_folder
-from .shards import index_shards, shard_batches, split_samples
 from .table import index_table
 
 __all__ = ["SourceKind", "SOURCE_KINDS", "source_kind"]
+
+
+def _shards():
+    """:mod:`genlab.sources.shards`, imported when a shards source is first used."""
+    from . import shards  # it reads through fsspec (~0.4 s to import): only for tar shards
+
+    return shards
 
 
 class _Names(Param):
@@ -180,7 +186,7 @@ class ShardSource(SourceKind):
     }
 
     def listing(self, params: dict):
-        return index_shards(
+        return _shards().index_shards(
             params["shards"], class_names=params["class_names"],
             label_separator=params["label_separator"], policy=self.policy(params),
         )  # fmt: skip
@@ -188,7 +194,7 @@ class ShardSource(SourceKind):
     def batches(
         self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
     ) -> Iterator[Batch]:
-        return shard_batches(
+        return _shards().shard_batches(
             listing, batch_size=params["batch_size"], shuffle=params["shuffle"],
             shuffle_buffer=params["shuffle_buffer"], drop_last=params["drop_last"],
             seed=seed, epoch=epoch, split=split, policy=self.policy(params), on_error=params["on_error"],
@@ -198,7 +204,9 @@ class ShardSource(SourceKind):
         self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
     ) -> int:
         n = (
-            split_samples(listing, shuffle=params["shuffle"], seed=seed, epoch=epoch, split=split)
+            _shards().split_samples(
+                listing, shuffle=params["shuffle"], seed=seed, epoch=epoch, split=split
+            )
             if split[1] > 1
             else len(listing)
         )
