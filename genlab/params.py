@@ -21,7 +21,7 @@ import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "Param",
@@ -30,6 +30,7 @@ __all__ = [
     "Bool",
     "Choice",
     "Size",
+    "HeightWidth",
     "Floats",
     "Range",
     "Numbers",
@@ -172,6 +173,37 @@ class Size(Param):
         for v in out:
             _check_range(v, self.low, self.high)
         return out  # type: ignore[return-value]
+
+
+class HeightWidth(NamedTuple):
+    """An image's size in NumPy's order, ``(height, width)``, with its axes named.
+
+    genlab's one convention: a size a user writes as a parameter (``target_size``, ``size``) is
+    ``(width, height)``, Pillow's order (:class:`Size`); everything else is ``(height, width)``,
+    the order of ``x.shape``: the size an op's ``draw`` and ``output_size`` get and give, the
+    ``image_size`` of :mod:`genlab.targets`. A ``HeightWidth`` is that tuple with names, so code
+    and records can say which axis a number is. Boxes of targets are ``xyxy`` pixels; a window
+    in a record names its numbers (``top``, ``left``, ``height``, ``width``).
+
+    >>> HeightWidth.from_size((640, 480))
+    HeightWidth(height=480, width=640)
+    >>> HeightWidth(480, 640).size, HeightWidth(480, 640) == (480, 640)
+    ((640, 480), True)
+    """
+
+    height: int
+    width: int
+
+    @classmethod
+    def from_size(cls, size: Sequence[int]) -> HeightWidth:
+        """From a ``(width, height)`` parameter."""
+        width, height = size
+        return cls(int(height), int(width))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """As a ``(width, height)`` parameter."""
+        return (self.width, self.height)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,6 @@ from typing import Any
 
 from . import registry
 from .batch import Batch
-from .memory import batch_nbytes
-from .parallel import estimate_memory, iter_parallel
 from .params import Int, validate_params
 from .registry import StageConfig
 from .report import RunReport
@@ -64,6 +62,8 @@ class StageTrace:
     @classmethod
     def of(cls, name: str, batch: Any, seconds: float) -> StageTrace:
         """The trace row of ``batch`` as ``name`` left it (x's shape, dtype and bytes)."""
+        from .memory import batch_nbytes  # psutil (~50 ms to import): only when tracing
+
         x = batch[0]
         shape = tuple(getattr(x, "shape", (len(x),)))
         dtype = str(getattr(x, "dtype", "paths"))
@@ -245,7 +245,7 @@ class Pipeline:
         globs, brace ranges, folders or fsspec URLs; ``image_column="image"``,
         ``label_column="label"``, ``class_names``, ``shuffle_buffer``, ``on_error``, ``retry`` and
         the run settings as for :meth:`from_shards`. See :mod:`genlab.sources.parquet`."""
-        from .sources.hf import parquet_pipeline
+        from .sources.hf import parquet_pipeline  # fsspec's async layer, pyarrow: only for Parquet
 
         return parquet_pipeline(cls, files, batch_size=batch_size, **options)
 
@@ -255,7 +255,7 @@ class Pipeline:
     ):
         """A pipeline over a Hugging Face ``datasets`` Dataset, DatasetDict split or
         IterableDataset you already have; see :func:`genlab.sources.hf.hf_pipeline`."""
-        from .sources.hf import hf_pipeline
+        from .sources.hf import hf_pipeline  # (as in from_parquet)
 
         return hf_pipeline(
             cls, dataset, image_column=image_column, label_column=label_column, **options
@@ -442,6 +442,8 @@ class Pipeline:
         started = time.perf_counter()
         try:
             report = self._new_report()
+            from .parallel import iter_parallel  # processes, psutil (~0.1 s): only with workers
+
             batches = iter_parallel(self, epoch)  # workers start, prefetch begins
         except Exception as e:
             return _raise_on_next(e)
@@ -500,6 +502,8 @@ class Pipeline:
         See :func:`genlab.parallel.estimate_memory`; a run warns by itself when the figure
         exceeds the memory available.
         """
+        from .parallel import estimate_memory  # as in iter_epoch: only when asked
+
         return estimate_memory(self)
 
     # -- editing between epochs --------------------------------------------------------

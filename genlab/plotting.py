@@ -94,8 +94,10 @@ class GridRenderer:
         self.width = self.columns * (cell_px + self.gap_px) - self.gap_px
         self.height = self.header_px + rows * (cell_px + self.title_px)
         try:  # imported here so that the core imports without matplotlib
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-            from matplotlib.figure import Figure
+            from matplotlib.backends.backend_agg import (
+                FigureCanvasAgg,
+            )  # matplotlib only when a grid is drawn (import genlab stays light)
+            from matplotlib.figure import Figure  # as above
         except ImportError as e:
             raise ImportError('drawing a grid needs matplotlib: pip install "genlab[lab]"') from e
         self.figure = Figure(figsize=(self.width / 100, self.height / 100), dpi=100)

@@ -284,7 +284,9 @@ _DIGIT_VARIANTS = (
 def _write_digits(
     dest: Path, n_per_class: int, seed: int, size: tuple[int, int]
 ) -> tuple[list[str], int]:
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import (
+        load_digits,
+    )  # scikit-learn imports in ~1 s: only when digits are made
 
     digits = load_digits()
     if np.bincount(digits.target, minlength=10).min() < n_per_class:  # a changed sklearn
@@ -344,7 +346,7 @@ _photo_cache: dict[str, Image.Image] = {}
 
 def _photo(name: str) -> Image.Image:
     if name not in _photo_cache:
-        from sklearn.datasets import load_sample_image
+        from sklearn.datasets import load_sample_image  # as above, for photos
 
         _photo_cache[name] = Image.fromarray(load_sample_image(f"{name}.jpg"))
     return _photo_cache[name]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from genlab import Batch, GeneratorPipeline, Pipeline, StageError
 from genlab.ops.decode import crop_in_source, decode_crop
 from genlab.stages.fused import FUSED_NAME, read_and_crop
 from genlab.stages.protocol import stage_name
-from genlab.transforms import get_op
+from genlab.transforms import get_op, replay
 
 
 @pytest.fixture(scope="module")
@@ -222,3 +223,23 @@ def test_the_lab_previews_the_two_stages_with_the_draws_training_uses(photos):
     assert [row.name for row in preview.rows] == ["dataset", "read_images", "random_resized_crop"]
     assert preview.batch.info.applied == trained.info.applied
     assert mean_abs_diff(preview.batch.x, trained.x) < 3.0
+
+
+def test_replay_of_fused_records_gives_the_two_stages_apart_as_the_readme_says(photos):
+    # 0.2's README promised exact replay of every record; for a fused crop it holds against the
+    # two stages run apart, not against the fused pixels
+    p = Pipeline.from_folder(photos, batch_size=32, seed=4, stages=chain())
+    source = p.source_batch(0)
+    fused, apart = both(p)
+    images = genlab.Pipeline.from_folder(photos, batch_size=32, seed=4, stages=chain()[:1])
+    decoded = images.run_stages(source)
+    assert decoded.info.keys.tolist() == fused.info.keys.tolist()
+    replayed = np.stack([replay(img, r) for img, r in zip(decoded.x, fused.info.applied)])
+    np.testing.assert_array_equal(replayed, apart.x)
+    assert not np.array_equal(replayed, fused.x)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    text = " ".join(readme.split("**Replaying a fused crop.**")[1].split("\n\n")[0].split())
+    assert (
+        "replays the two stages run apart" in text
+        and "does not give the fused batch's pixels" in text
+    )

@@ -514,3 +514,51 @@ def test_center_crop_pads_where_torchvision_pads(image_hw, crop_hw):
     img = photo(*image_hw)
     out, _ = apply_record("center_crop", img, size=crop_hw[::-1], fill=(0, 0, 0))
     np.testing.assert_array_equal(as_array(F.center_crop(as_tensor(img), list(crop_hw))), out)
+
+
+def test_adjust_hue_follows_torchvisions_pillow_path_with_rounded_steps():
+    # the reference, stated in adjust_hue's docs: torchvision's Pillow path, but shift * 255
+    # rounded to the nearest step (genlab 0.2's bytes) where torchvision truncates toward zero
+    from PIL import Image
+
+    from genlab.ops.colour import adjust_hue
+
+    F = torchvision_functional()
+    img = photo()
+    differ = 0
+    for shift in np.linspace(-0.49, 0.49, 50):
+        ours = adjust_hue(img, float(shift))
+        steps = round(float(shift) * 255)
+        as_steps = (steps + 0.5 * np.sign(steps)) / 255  # truncates to exactly `steps`
+        np.testing.assert_array_equal(
+            ours, np.asarray(F.adjust_hue(Image.fromarray(img), as_steps))
+        )
+        theirs = np.asarray(F.adjust_hue(Image.fromarray(img), float(shift)))
+        if int(float(shift) * 255) == steps:
+            np.testing.assert_array_equal(ours, theirs)
+        else:
+            differ += 1
+    assert differ > 0
+    doc = " ".join(adjust_hue.__doc__.split())
+    assert "genlab rounds ``shift * 255`` to the nearest step" in doc
+    assert "where torchvision truncates toward zero" in doc
+
+
+def test_every_size_parameter_is_width_height_and_every_output_size_height_width():
+    # the one convention (docs/concepts.md): parameters (width, height), arrays and draws
+    # (height, width)
+    from genlab.params import HeightWidth, Size
+
+    img = photo(30, 50)
+    checked = []
+    for name in op_names():
+        op = get_op(name)
+        sized = [p for p, decl in op.params.items() if isinstance(decl, Size)]
+        if not sized or getattr(op, "output_size", None) is None:
+            continue
+        params = applied_params(name, **{sized[0]: (20, 10)})
+        assert op.out_size(op.validate(params), HeightWidth(30, 50)) == HeightWidth(10, 20)
+        out, _ = op.on_image(img, np.random.default_rng(0), **params)
+        assert out.shape == (10, 20, 3), name
+        checked.append(name)
+    assert {"random_resized_crop", "center_crop", "random_crop"} <= set(checked)

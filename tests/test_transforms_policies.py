@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -239,3 +241,20 @@ def test_a_policy_in_a_spec_round_trips(digits_root, tmp_path):
     p = Pipeline.from_folder(digits_root, batch_size=6, seed=1, stages=stages)
     q = genlab.load(p.save(tmp_path / "p.json"))
     np.testing.assert_array_equal(next(iter(p)).x, next(iter(q)).x)
+
+
+def test_the_readme_names_the_back_end_autocontrast_follows():
+    # 0.2's README said every operation gives the Pillow back end's bytes; AutoContrast gives
+    # the tensor back end's (float32 rounding): say so, and check that it is so
+    img = np.zeros((2, 2, 3), np.uint8)
+    img[..., 0] = [[9, 10], [10, 9]]  # a channel spanning 9-10
+    img[..., 1] = [[0, 255], [7, 100]]
+    img[..., 2] = [[50, 60], [70, 80]]
+    ours = apply_primitive(img, {"name": "AutoContrast", "magnitude": 0.0}, "nearest", (0, 0, 0))
+    tensor = torchvision_primitive(img, "AutoContrast", 0.0, "nearest", (0, 0, 0))
+    pillow = np.asarray(v2.functional.autocontrast(Image.fromarray(img)))
+    np.testing.assert_array_equal(ours, tensor)
+    assert ours[0, 1, 0] == 254 and pillow[0, 1, 0] == 255
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    policies = " ".join(readme.split("### Policies and batch mixing")[1].split("\n\n")[1].split())
+    assert "except AutoContrast, which gives the bytes of torchvision's tensor back end" in policies

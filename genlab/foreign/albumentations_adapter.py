@@ -51,7 +51,7 @@ class AlbumentationsLibrary(Library):
 
     def import_library(self) -> Any:
         """Import and return the ``albumentations`` package, whose namespace holds the transform classes."""
-        import albumentations
+        import albumentations  # albumentations is an optional extra: only when its stages are used
 
         return albumentations
 
@@ -61,8 +61,8 @@ class AlbumentationsLibrary(Library):
 
     def transform_bases(self) -> tuple[type, ...]:
         """``BasicTransform`` and ``BaseCompose``: single transforms and compositions such as ``OneOf``."""
-        from albumentations.core.composition import BaseCompose
-        from albumentations.core.transforms_interface import BasicTransform
+        from albumentations.core.composition import BaseCompose  # as above
+        from albumentations.core.transforms_interface import BasicTransform  # as above
 
         return (BasicTransform, BaseCompose)
 
@@ -73,7 +73,7 @@ class AlbumentationsLibrary(Library):
         (Python functions) and 3D (volume) transforms. Transforms that need masks, boxes or
         keypoints are accepted and run on batches with targets (:meth:`needs_targets`).
         """
-        from albumentations.core.composition import BaseCompose, Compose
+        from albumentations.core.composition import BaseCompose, Compose  # as above
         from albumentations.core.transforms_interface import (
             BasicTransform,
             DualTransform,

@@ -45,7 +45,7 @@ _PROBE_ARGS = {
 
 
 def _probe_args() -> dict[str, Any]:
-    import torch
+    import torch  # torch is an optional extra: only when a torchvision stage runs
 
     return {**_PROBE_ARGS, "dtype": torch.float32}
 
@@ -82,7 +82,7 @@ class TorchvisionLibrary(Library):
 
         Also registers a fork hook so that forked workers run torch ops on one thread.
         """
-        from torchvision.transforms import v2
+        from torchvision.transforms import v2  # torchvision is an optional extra
 
         os.register_at_fork(after_in_child=_one_thread_after_fork)
         return v2
@@ -119,7 +119,7 @@ class TorchvisionLibrary(Library):
         ``[0, 1]``, interpolation modes and ``torch.dtype`` arguments are choices (of mode
         values and of :data:`DTYPES` names), a composition's ``transforms`` is a fixed list.
         """
-        from torchvision.transforms import InterpolationMode
+        from torchvision.transforms import InterpolationMode  # as above
 
         probe = self.probe(cls, _probe_args())
         params: dict[str, Param] = {}
@@ -155,7 +155,7 @@ class TorchvisionLibrary(Library):
         ``scale`` and ``ratio`` stay tuples; torchvision checks some other sequences with
         ``isinstance(value, list)``.
         """
-        import torch
+        import torch  # as above
 
         signature = inspect.signature(cls).parameters
         kwargs = {}
@@ -183,7 +183,7 @@ class TorchvisionLibrary(Library):
         that thread workers share, so the caller's torch random state is left as it was.
         torchvision does not expose what it drew: records say ``"not recorded"``.
         """
-        import torch
+        import torch  # as above
 
         record = {"params": "not recorded"}
         # torchvision draws from torch's one global generator: thread workers take turns
@@ -209,6 +209,6 @@ def _one_thread_after_fork() -> None:
     parallel torch op would wait forever. Workers are processes already; one thread each is
     what they want anyway.
     """
-    import torch
+    import torch  # as above
 
     torch.set_num_threads(1)

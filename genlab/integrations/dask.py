@@ -54,7 +54,10 @@ MANIFEST_NAME = "manifest.json"
 @contextlib.contextmanager
 def local_client(n_workers: int | None = None, **cluster_options: Any) -> Iterator[Any]:
     """A ``Client`` of a new ``LocalCluster`` (processes, one thread each), closed on exit."""
-    from distributed import Client, LocalCluster
+    from distributed import (
+        Client,
+        LocalCluster,
+    )  # dask.distributed is heavy: only when a cluster is used
 
     options = {"processes": True, "threads_per_worker": 1, "dashboard_address": None}
     options.update(cluster_options)
@@ -70,7 +73,7 @@ def _client_for(client: Any) -> Iterator[Any]:
         with local_client() as new:
             yield new
     elif isinstance(client, str):
-        from distributed import Client
+        from distributed import Client  # as above
 
         with Client(client) as new:
             yield new
@@ -82,7 +85,7 @@ def _progress_callback(progress: bool | Progress | None, total: int, what: str) 
     if progress is None or progress is False:
         return lambda done, total: None
     if progress is True:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # only when a progress bar is shown
 
         bar = tqdm(total=total, desc=what, unit="task")
 
@@ -109,7 +112,7 @@ def _run(
             results[i] = func(shared, task)
             report(i + 1, len(tasks))
         return results
-    from distributed import as_completed
+    from distributed import as_completed  # as above
 
     # hash=False: equal data scattered by an earlier pass must not share (and lose) its key
     [shared_future] = client.scatter([shared], broadcast=True, hash=False)
@@ -285,7 +288,7 @@ class _ShardJob:
 
 
 def _tar_member(tar, name: str, data: bytes) -> None:
-    import tarfile
+    import tarfile  # only for tar shards
 
     member = tarfile.TarInfo(name)
     member.size, member.mtime, member.mode = len(data), 0, 0o644  # fixed: the same bytes every run
@@ -294,9 +297,9 @@ def _tar_member(tar, name: str, data: bytes) -> None:
 
 def _tar_task(shared: tuple, task: tuple[int, list[Batch]]) -> list[dict]:
     """Write one WebDataset shard of the source batches ``task``; its manifest record."""
-    import tarfile
+    import tarfile  # only for tar shards
 
-    import fsspec
+    import fsspec  # fsspec takes ~0.4 s to import: only when files are read
 
     _pipeline, job = shared
     number, batches = task
@@ -344,7 +347,7 @@ def _shard_name(number: int) -> str:
 
 
 def _materialize_task(shared: tuple, batches: list[Batch]) -> list[dict]:
-    import fsspec
+    import fsspec  # as above
 
     pipeline, job = shared
     records = []
@@ -399,7 +402,7 @@ def materialize(
     ``manifest.json`` beside them records the pipeline's spec, the epoch, the class names and, per
     file, its sample count, size and SHA-256 (npz: also batch number, shape and dtype). Returns it.
     """
-    import fsspec
+    import fsspec  # as above
 
     if format not in ("npz", "tar", "parquet"):
         raise ValueError(f"materialize: format must be 'npz', 'tar' or 'parquet', got {format!r}")
@@ -442,7 +445,7 @@ def materialize(
 
 def read_shard_manifest(dest: str, storage_options: dict | None = None) -> dict:
     """The manifest :func:`materialize` wrote under ``dest``."""
-    import fsspec
+    import fsspec  # as above
 
     url = posixpath.join(dest.rstrip("/"), MANIFEST_NAME)
     with fsspec.open(url, "r", **(storage_options or {})) as f:
@@ -462,7 +465,7 @@ def iter_shards(
     With ``verify`` each shard's SHA-256 is checked against the manifest; a mismatch is a
     ``ValueError`` naming the file.
     """
-    import fsspec
+    import fsspec  # as above
 
     manifest = read_shard_manifest(dest, storage_options)
     if manifest.get("kind", "npz") != "npz":

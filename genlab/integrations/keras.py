@@ -22,7 +22,7 @@ __all__ = ["as_keras_dataset"]  # and KerasPyDataset, built on first access
 
 def _import_keras():
     try:
-        import keras
+        import keras  # Keras (and its back end) only when this adapter is used
     except ImportError as e:
         raise ImportError(
             "genlab.integrations.keras needs Keras 3 and a backend: pip install 'genlab[keras]' and "

@@ -47,7 +47,7 @@ def distributed_rank() -> tuple[int, int]:
     """``(rank, world_size)`` of this process: torch.distributed when initialised, else the
     ``RANK``/``WORLD_SIZE`` variables that ``torchrun`` sets, else ``(0, 1)``."""
     _require_torch()
-    import torch.distributed as dist
+    import torch.distributed as dist  # torch.distributed is only needed to ask for the rank
 
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()

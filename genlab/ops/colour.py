@@ -59,7 +59,20 @@ def adjust_saturation(img: np.ndarray, factor: float) -> np.ndarray:
 
 
 def adjust_hue(img: np.ndarray, shift: float) -> np.ndarray:
-    """Rotate the hue by ``shift`` turns of the colour wheel (``-0.5 <= shift <= 0.5``)."""
+    """Rotate the hue by ``shift`` turns of the colour wheel (``-0.5 <= shift <= 0.5``).
+
+    The reference is torchvision's Pillow path (HSV through Pillow, the hue channel shifted by
+    whole steps of 1/255 with wrap-around), with one documented difference: genlab rounds
+    ``shift * 255`` to the nearest step (half to even) where torchvision truncates toward zero.
+    So the two agree whenever ``shift * 255`` rounds and truncates alike (a fraction below .5)
+    and differ by one hue step otherwise. genlab keeps rounding because specs saved by genlab 0.2
+    (``color_jitter`` with ``hue``) must keep giving their bytes. torchvision's tensor path
+    turns hue without quantising and differs from both by up to a level per channel.
+
+    >>> img = np.array([[[200, 40, 40]]], np.uint8)
+    >>> adjust_hue(img, 0.1).tolist()  # 25.5 steps: 26 here, 25 in torchvision (200, 134, 40)
+    [[[200, 138, 40]]]
+    """
     if not -0.5 <= shift <= 0.5:
         raise ValueError(f"hue shift must be in [-0.5, 0.5], got {shift!r}")
     h, s, v = _pil(img).convert("HSV").split()

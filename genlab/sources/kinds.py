@@ -29,12 +29,24 @@ from ..params import Bool, Choice, Int, Text
 from .annotations.kinds import ANNOTATED_KINDS
 from .dataset import BATCH_PARAMS, SOURCE_PARAMS, n_batches
 from .discover import index_folder
-from .parquet import index_parquet, parquet_batches, split_rows
-from .shards import index_shards, shard_batches, split_samples
 from .source_kind import SourceKind, _Names, _Shards, _Table
 from .table import index_table
 
 __all__ = ["SourceKind", "SOURCE_KINDS", "source_kind"]
+
+
+def _shards():
+    """:mod:`genlab.sources.shards`, imported when a shards source is first used."""
+    from . import shards  # it reads through fsspec (~0.4 s to import): only for tar shards
+
+    return shards
+
+
+def _parquet():
+    """:mod:`genlab.sources.parquet`, imported when a Parquet source is first used."""
+    from . import parquet  # it reads through fsspec's async layer and pyarrow: only for Parquet
+
+    return parquet
 
 
 class FolderSource(SourceKind):
@@ -104,7 +116,7 @@ class ShardSource(SourceKind):
     }
 
     def listing(self, params: dict):
-        return index_shards(
+        return _shards().index_shards(
             params["shards"], class_names=params["class_names"],
             label_separator=params["label_separator"], policy=self.policy(params),
         )  # fmt: skip
@@ -112,7 +124,7 @@ class ShardSource(SourceKind):
     def batches(
         self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
     ) -> Iterator[Batch]:
-        return shard_batches(
+        return _shards().shard_batches(
             listing, batch_size=params["batch_size"], shuffle=params["shuffle"],
             shuffle_buffer=params["shuffle_buffer"], drop_last=params["drop_last"],
             seed=seed, epoch=epoch, split=split, policy=self.policy(params), on_error=params["on_error"],
@@ -122,7 +134,9 @@ class ShardSource(SourceKind):
         self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
     ) -> int:
         n = (
-            split_samples(listing, shuffle=params["shuffle"], seed=seed, epoch=epoch, split=split)
+            _shards().split_samples(
+                listing, shuffle=params["shuffle"], seed=seed, epoch=epoch, split=split
+            )
             if split[1] > 1
             else len(listing)
         )
@@ -143,20 +157,22 @@ class ParquetSource(ShardSource):
     }  # fmt: skip
 
     def listing(self, params: dict):
-        return index_parquet(
+        return _parquet().index_parquet(
             params["files"], image_column=params["image_column"], class_names=params["class_names"],
             label_column=params["label_column"], policy=self.policy(params),
         )  # fmt: skip
 
     def batches(self, params, listing, *, seed, epoch, split):
-        return parquet_batches(
+        return _parquet().parquet_batches(
             listing, batch_size=params["batch_size"], shuffle=params["shuffle"],
             shuffle_buffer=params["shuffle_buffer"], drop_last=params["drop_last"],
             seed=seed, epoch=epoch, split=split, policy=self.policy(params), on_error=params["on_error"],
         )  # fmt: skip
 
     def n_batches(self, params, listing, *, seed, epoch, split) -> int:
-        n = split_rows(listing, shuffle=params["shuffle"], seed=seed, epoch=epoch, split=split)
+        n = _parquet().split_rows(
+            listing, shuffle=params["shuffle"], seed=seed, epoch=epoch, split=split
+        )
         return n_batches(n, params["batch_size"], params["drop_last"])
 
 

@@ -214,7 +214,7 @@ def filesystem(
 
 def _with_timeouts(protocol: str, options: dict, timeout: float) -> dict:
     if protocol in HTTP_PROTOCOLS:
-        import aiohttp
+        import aiohttp  # optional (the remote extra): only for HTTP
 
         client_kwargs = dict(options.get("client_kwargs") or {})
         client_kwargs.setdefault(
@@ -259,19 +259,19 @@ def _transient_library_errors() -> tuple[type[BaseException], ...]:
     """Connection-level error classes of the optional protocol libraries that are installed."""
     classes: list[type[BaseException]] = []
     try:
-        import aiohttp
+        import aiohttp  # as above
 
         classes += [aiohttp.ClientConnectionError, aiohttp.ClientPayloadError]
     except ImportError:
         pass
     try:
-        import botocore.exceptions as boto
+        import botocore.exceptions as boto  # only for S3
 
         classes += [boto.ConnectionError, boto.HTTPClientError, boto.IncompleteReadError]
     except ImportError:
         pass
     try:
-        import requests
+        import requests  # only for HTTP
 
         classes += [requests.ConnectionError, requests.Timeout]
     except ImportError:

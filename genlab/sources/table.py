@@ -96,7 +96,7 @@ def _read_file(url: str, path_column: str, label_column: str, policy) -> tuple[l
     lower = url.lower().split("?")[0]
     if lower.endswith((".parquet", ".pq")):
         try:
-            import pandas as pd
+            import pandas as pd  # pandas is an optional extra (tables): only for Parquet
         except ImportError as e:
             raise ImportError(
                 "reading a Parquet table needs pandas and pyarrow: pip install 'genlab[tables]'"

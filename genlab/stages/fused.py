@@ -30,6 +30,7 @@ from .. import registry
 from ..batch import Batch
 from ..ops.decode import crop_in_source, decode_crop, decode_image, image_size
 from ..ops.jpeg import jpeg_header
+from ..params import HeightWidth
 from ..seeding import Reseeder, sample_seeds
 from .protocol import two_yield_stage
 from .read import decode_options, read_each, read_images, resize_targets
@@ -102,8 +103,8 @@ def _decode_box(
 
 def _read_and_crop(batch: Batch, read: dict, op: Any, crop_params: dict, stream: str) -> Batch:
     options = decode_options(read)
-    read_hw = options["target_size"][::-1]
-    out_w, out_h = crop_params["size"]
+    read_hw = HeightWidth.from_size(options["target_size"])
+    out_w, out_h = crop_params["size"]  # (width, height), as every size parameter
     seeds = sample_seeds(batch.info, stream, len(batch.x)).tolist()
     reseeder = Reseeder()
     keyed = batch.info.keys is not None

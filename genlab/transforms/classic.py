@@ -42,7 +42,7 @@ import numpy as np
 from ..batch import Batch
 from ..ops import classic as kernels
 from ..ops.geometry import quarter_turns
-from ..params import Float, Int, Param, validate_params
+from ..params import Float, HeightWidth, Int, Param, validate_params
 from ..seeding import sample_rngs
 from ..stages.protocol import stage
 from .geometry import hflip, vflip
@@ -122,7 +122,7 @@ class Member:
     def draw(self, rng: np.random.Generator, params: Mapping, size: tuple[int, int]) -> dict | None:
         """The op's draw, from ``augment``'s parameters."""
         own = {mine: params[theirs] for theirs, mine in zip(self.params, self.op_params)}
-        return self.op.draw(rng, own, size)
+        return self.op.draw(rng, own, HeightWidth(*size[:2]))
 
 
 def _symmetric(u: float, magnitude: float) -> float:
@@ -134,7 +134,7 @@ def _draw_rotate90(rng, params, size):
     u = rng.random(2)
     if not u[0] < params["p"]:
         return None
-    if size[0] != size[1]:  # a quarter turn would change the shape; a half turn does not
+    if size.height != size.width:  # a quarter turn would change the shape; a half turn does not
         return {"k": 2}
     return {"k": 1 + min(int(u[1] * 3), 2)}
 
@@ -153,7 +153,7 @@ def _draw_crop(rng, params, size):
     u = rng.random(5)
     if not u[0] < params["p"]:
         return None
-    height, width = size[0], size[1]
+    height, width = size
     area = (params["scale"] + u[1] * (1.0 - params["scale"])) * height * width
     aspect = math.exp(_LOG_ASPECT[0] + u[2] * (_LOG_ASPECT[1] - _LOG_ASPECT[0]))
     crop_w = min(width, max(1, round(math.sqrt(area * aspect))))
@@ -181,7 +181,7 @@ def _draw_cutout(rng, params, size):
     u = rng.random(3)
     if not u[0] < params["p"]:
         return None
-    height, width = size[0], size[1]
+    height, width = size
     side = min(height, width, round(params["size"] * min(height, width)))
     if side == 0:
         return None
@@ -268,7 +268,7 @@ def draw_all(
         One record per applied member, in order: ``{"op": name, **drawn}``.
     """
     params = {**AUGMENT_DEFAULTS, **(params or {})}
-    size = (int(shape[0]), int(shape[1]))
+    size = HeightWidth(int(shape[0]), int(shape[1]))  # shape: (height, width, channels)
     records = []
     for member in AUGMENT_OPS:
         drawn = member.draw(rng, params, size)

@@ -28,7 +28,7 @@ from ..ops.targets_geometry import (
     perspective_forward,
     quarter_turn_matrix,
 )
-from ..params import Bool, Float, Floats, Int, Range, Size
+from ..params import Bool, Float, Floats, HeightWidth, Int, Range, Size
 from .op import Op, fill_param, gate, probability, register_op, resample_param
 from .target_kernels import register_target_kernel, warp_kernel
 
@@ -89,9 +89,8 @@ rotate90 = register_op(Op(
 # ----------------------------------------------------------------------------- crops
 
 
-def _size_hw(params) -> tuple[int, int]:
-    width, height = params["size"]
-    return height, width
+def _size_hw(params) -> HeightWidth:
+    return HeightWidth.from_size(params["size"])
 
 
 def rrc_box(rng, size_hw, scale, ratio) -> tuple[int, int, int, int]:

@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import registry
 from ..batch import Batch
-from ..params import Choice, Float, Floats, Param, validate_params
+from ..params import Choice, Float, Floats, HeightWidth, Param, validate_params
 from ..seeding import sample_generators, sample_rngs
 from ..stages.protocol import two_yield_stage
 from .target_kernels import carry_batch, carry_mixed, carry_targets
@@ -71,8 +71,9 @@ class Op:
     params : dict of str to Param
         Declared parameters (type, default, range, help).
     draw : callable
-        ``draw(rng, params, (height, width)) -> dict | None``: what this op does to one image
-        of that size, drawn from the sample's own generator; None when it is not applied.
+        ``draw(rng, params, size) -> dict | None``: what this op does to one image of ``size``
+        (a :class:`~genlab.params.HeightWidth`, ``(height, width)``), drawn from the sample's own
+        generator; None when it is not applied. The record names its numbers' axes.
     apply : callable
         ``apply(image, record) -> image``: uint8 ``H x W x 3`` in and out, no randomness;
         never writes into ``image``.
@@ -101,9 +102,9 @@ class Op:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, kind={self.kind!r})"
 
-    def out_size(self, params: Mapping[str, Any], size: tuple[int, int]) -> tuple[int, int]:
+    def out_size(self, params: Mapping[str, Any], size: tuple[int, int]) -> HeightWidth:
         """The ``(height, width)`` this op makes of an image of ``size``."""
-        return tuple(size) if self.output_size is None else tuple(self.output_size(params, size))
+        return HeightWidth(*(size if self.output_size is None else self.output_size(params, size)))
 
     def __call__(self, *, stream: str | None = None, **params: Any):
         """The stage: check ``params`` now, return an unprimed two-yield generator."""
@@ -113,7 +114,7 @@ class Op:
     def on_image(self, image: np.ndarray, rng: np.random.Generator, **params: Any):
         """Draw and apply on one image: ``(augmented, record or None)``."""
         values = self.validate(params)
-        record = self.draw(rng, values, image.shape[:2])
+        record = self.draw(rng, values, HeightWidth(*image.shape[:2]))
         return (image if record is None else self.apply(image, record)), record
 
     def carry_targets(self, targets: Any, record: Record | None, size_in: Sequence[int], fmt=None):
@@ -125,7 +126,7 @@ class Op:
     def run(self, batch: Batch, params: Mapping[str, Any], stream: str) -> Batch:
         """Apply this op to every image of ``batch``, each with its own generator."""
         x = _check_images(self.name, batch.x)
-        size = x.shape[1:3]
+        size = HeightWidth(*x.shape[1:3])
         height, width = self.out_size(params, size)
         resizes = (height, width) != tuple(size)
         out = None
