@@ -44,6 +44,7 @@ def decode_turbo_path(
     resample: str,
     draft: bool,
     max_pixels: int | None,
+    backend: str = "pillow",
 ) -> tuple[ImageSource, np.ndarray | None]:
     """The libjpeg-turbo path of ``decode_image``: ``(source, array)``, or ``(source, None)``."""
     source = read_source_bytes(source)
@@ -64,7 +65,7 @@ def decode_turbo_path(
         return source, None
     box = (0.0, 0.0, float(decoded.shape[1]), float(decoded.shape[0]))
     img = jpeg.as_image(decoded)
-    arr = render(img, name, original_size, box, orientation, size, resize, resample)
+    arr = render(img, name, original_size, box, orientation, size, resize, resample, backend)
     arr.flags.writeable = False
     return source, arr
 
