@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import sklearn.preprocessing  # noqa: F401  (genlab one-hot encodes with it; import before the clock)
 from baselines import NORM_MEAN, NORM_STD, POST_MEAN, TARGET
 
 from genlab import Pipeline

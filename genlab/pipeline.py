@@ -31,6 +31,7 @@ from .spec_format import (
 )
 from .stages.fused import fusable, read_and_crop
 from .stages.protocol import GeneratorPipeline
+from .stages.shuffle import shuffle_before_rescale
 from .transforms.op import stream_name
 
 __all__ = ["Pipeline", "StageConfig", "StageTrace", "DEFAULT_STAGES", "RUN_PARAMS"]
@@ -410,7 +411,15 @@ class Pipeline:
         (:mod:`genlab.stages.fused`; ``read_images(fuse_crop=False)`` or ``fuse=False`` here
         keeps them apart). Its generator is named ``"read_images+random_resized_crop"``.
         """
-        enabled = [s for s in self.stages if s.enabled]
+        return self._steps([s for s in self.stages if s.enabled], fuse)
+
+    def _run_steps(self) -> list:
+        """:meth:`build_stages` for a run whose stages nobody watches one by one: the same
+        bytes, with ``shuffle_samples`` moved before ``rescale_images`` when it follows it
+        (see :func:`~genlab.stages.shuffle.shuffle_before_rescale`)."""
+        return self._steps(shuffle_before_rescale([s for s in self.stages if s.enabled]), True)
+
+    def _steps(self, enabled: list[StageConfig], fuse: bool) -> list:
         steps = []
         i = 0
         while i < len(enabled):
@@ -425,9 +434,8 @@ class Pipeline:
 
     def run_stages(self, batch: Batch, observer=None, *, fuse: bool = True) -> Batch:
         """Run one source batch through fresh coroutines of the enabled stages (see :meth:`build_stages`)."""
-        with GeneratorPipeline(
-            iter([batch]), *self.build_stages(fuse=fuse), observer=observer
-        ) as run:
+        steps = self._run_steps() if fuse and observer is None else self.build_stages(fuse=fuse)
+        with GeneratorPipeline(iter([batch]), *steps, observer=observer) as run:
             return next(run)
 
     def iter_epoch(self, epoch: int) -> Iterator[Batch]:
@@ -457,7 +465,7 @@ class Pipeline:
         if running is None:  # no workers: everything starts at the first next()
             started = time.perf_counter()
             report = self._new_report()
-            batches = GeneratorPipeline(self.source_batches(epoch), *self.build_stages())
+            batches = GeneratorPipeline(self.source_batches(epoch), *self._run_steps())
         else:
             report, batches = running
         try:

@@ -56,3 +56,26 @@ def test_a_missing_folder_is_still_reported_by_the_first_next(tmp_path, workers)
     it = iter(p)
     with pytest.raises(FileNotFoundError, match="nowhere"):
         next(it)
+
+
+EVENTS: list[tuple[str, int, float]] = []
+
+
+@stage
+def log_times(batch):
+    EVENTS.append(("start", batch.info.index, time.monotonic()))
+    time.sleep(0.2)
+    EVENTS.append(("end", batch.info.index, time.monotonic()))
+    return batch
+
+
+def test_worker_threads_make_the_first_batch_alone_then_the_rest_together(digits_root):
+    EVENTS.clear()
+    stages = [("read_images", {"target_size": (16, 16)}), ("log_times", {})]
+    p = Pipeline.from_folder(digits_root, batch_size=8, seed=1, stages=stages, num_workers=2,
+                             worker_kind="thread")  # fmt: skip
+    assert len(list(p)) == 8
+    when = {(kind, index): t for kind, index, t in EVENTS}
+    assert all(when[("start", i)] >= when[("end", 0)] for i in range(1, 8))
+    # after it, two batches at a time: batch 2 starts before batch 1 ends
+    assert when[("start", 2)] < when[("end", 1)]

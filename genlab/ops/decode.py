@@ -30,7 +30,7 @@ from .pillow_decode import (
     image_size,
     verify_image,
 )
-from .pixels import RESAMPLE_FILTERS, resize_region
+from .pixels import RESAMPLE_FILTERS, check_resize_backend, resize_region
 from .read_errors import ImageReadError, ImageSource, describe_source
 from .resize_geometry import (
     RESIZE_POLICIES,
@@ -119,6 +119,7 @@ def decode_image(
     allow_truncated: bool = False,
     path: str | os.PathLike[str] | None = None,
     decoder: str = "pillow",
+    resize_backend: str = "pillow",
 ) -> np.ndarray:
     """Read an image into a uint8 ``height x width x 3`` RGB array.
 
@@ -149,6 +150,10 @@ def decode_image(
         ``"turbo"`` decodes JPEGs with libjpeg-turbo at the smallest M/8 scale the output
         needs (see :mod:`genlab.ops.jpeg`; with ``draft=False`` at full size), then resizes
         with Pillow; every other file, and every JPEG it declines, goes through Pillow.
+    resize_backend : {"pillow", "opencv"}, optional
+        The library that resizes: Pillow (genlab's bytes since 0.1), or OpenCV (``cv2``, an
+        optional dependency; no antialiasing, several times faster after a scaled decode;
+        ``resample`` "box" and "hamming" are Pillow's only). See :mod:`genlab.ops.pixels`.
 
     Returns
     -------
@@ -175,15 +180,17 @@ def decode_image(
     [0, 0, 0]
     """
     size = _checked_target_size(target_size, resize, resample, max_pixels)
+    check_resize_backend(resize_backend, resample)
     name = describe_source(source, path)
     if decoder == "turbo":
-        source, arr = decode_turbo_path(source, name, size, resize, resample, draft, max_pixels)
+        source, arr = decode_turbo_path(source, name, size, resize, resample, draft, max_pixels,
+                                        resize_backend)  # fmt: skip
         if arr is not None:
             return arr
     elif decoder != "pillow":
         raise ValueError(f"decoder must be one of {_DECODERS}, got {decoder!r}")
     return decode_with_pillow(
-        source, name, size, resize, resample, draft, max_pixels, allow_truncated
+        source, name, size, resize, resample, draft, max_pixels, allow_truncated, resize_backend
     )
 
 

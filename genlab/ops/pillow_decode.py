@@ -45,6 +45,7 @@ def decode_with_pillow(
     draft: bool,
     max_pixels: int | None,
     allow_truncated: bool,
+    backend: str = "pillow",
 ) -> np.ndarray:
     """:func:`~genlab.ops.decode.decode_image` with Pillow, on checked parameters."""
     with PILLOW_GLOBALS.hold(truncated=bool(allow_truncated), max_pixels=max_pixels):
@@ -64,7 +65,9 @@ def decode_with_pillow(
     with img:
         if orientation is None:
             orientation = _orientation(img, header_only=False)
-        arr = render(img, name, original_size, draft_box, orientation, size, resize, resample)
+        arr = render(
+            img, name, original_size, draft_box, orientation, size, resize, resample, backend
+        )
     arr.flags.writeable = False
     return arr
 

@@ -15,13 +15,18 @@ The resize itself runs here too, on the decoded pixels, with the geometry of
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 from PIL import Image
 
 from .read_errors import read_error
 from .resize_geometry import pad_offset, resize_source_box, stored_frame
 
-__all__ = ["ORIENTATION_TRANSPOSE", "RESAMPLE_FILTERS", "render", "resize_region"]
+__all__ = [
+    "ORIENTATION_TRANSPOSE", "RESAMPLE_FILTERS", "RESIZE_BACKENDS", "check_resize_backend", "render",
+    "resize_region",
+]  # fmt: skip
 
 #: Resampling filter names (``read_images``' ``resample``) -> Pillow's filters.
 RESAMPLE_FILTERS = {
@@ -32,6 +37,12 @@ RESAMPLE_FILTERS = {
     "box": Image.Resampling.BOX,
     "hamming": Image.Resampling.HAMMING,
 }
+
+#: Libraries that resize: ``"pillow"`` (genlab's resize since 0.1) or ``"opencv"`` (``cv2``,
+#: optional: 8-bit images only; 16-bit and float images are still resized by Pillow).
+RESIZE_BACKENDS = ("pillow", "opencv")
+_OPENCV_FILTERS = ("nearest", "bilinear", "bicubic", "lanczos")
+_EIGHT_BIT_MODES = frozenset({"L", "RGB", "RGBa", "RGBA", "CMYK", "RGBX"})
 
 #: EXIF orientation -> the transpose that displays the image upright (as ImageOps.exif_transpose).
 ORIENTATION_TRANSPOSE = {
@@ -57,12 +68,14 @@ def render(
     size: tuple[int, int] | None,
     resize: str,
     resample: str,
+    backend: str = "pillow",
 ) -> np.ndarray:
     """Resize the loaded image, turn it upright and convert it to a uint8 RGB array.
 
     ``original_size`` is the stored ``(width, height)`` before any scaled decode; ``draft_box``
     the part of it the decoded ``img`` covers (None: all of it, at full size); ``size`` the
-    upright output ``(width, height)``, or None to keep the decoded size.
+    upright output ``(width, height)``, or None to keep the decoded size; ``backend`` the
+    library that resizes (:data:`RESIZE_BACKENDS`).
     """
     img = _resizable(img, name)
     if size is not None:
@@ -73,7 +86,7 @@ def render(
         fy = (draft_box[3] - draft_box[1]) / original_size[1] if draft_box else 1.0
         box = (box[0] * fx, box[1] * fy, box[2] * fx, box[3] * fy)
         if out_size != img.size or box != (0, 0, *img.size):
-            img = img.resize(out_size, RESAMPLE_FILTERS[resample], box=box)
+            img = _resize(img, out_size, box, resample, backend)
     if orientation in ORIENTATION_TRANSPOSE:
         img = img.transpose(ORIENTATION_TRANSPOSE[orientation])
     arr = _to_rgb_array(img)
@@ -83,6 +96,67 @@ def render(
         canvas[top : top + arr.shape[0], left : left + arr.shape[1]] = arr
         arr = canvas
     return arr
+
+
+def check_resize_backend(backend: object, resample: object) -> None:
+    """ValueError naming a bad ``resize_backend``; ImportError when OpenCV is asked for but absent.
+
+    >>> check_resize_backend("opencv", "hamming")
+    Traceback (most recent call last):
+    ...
+    ValueError: resize_backend='opencv' resamples with one of ('nearest', 'bilinear', 'bicubic', 'lanczos'), got resample='hamming'
+    """
+    if backend not in RESIZE_BACKENDS:
+        raise ValueError(f"resize_backend must be one of {RESIZE_BACKENDS}, got {backend!r}")
+    if backend == "opencv":
+        if resample not in _OPENCV_FILTERS:
+            raise ValueError(
+                f"resize_backend='opencv' resamples with one of {_OPENCV_FILTERS}, "
+                f"got resample={resample!r}"
+            )
+        if importlib.util.find_spec("cv2") is None:
+            raise ImportError(
+                "resize_backend='opencv' needs OpenCV: pip install opencv-python-headless "
+                "(albumentations brings it)"
+            )
+
+
+def _resize(
+    img: Image.Image,
+    size: tuple[int, int],
+    box: tuple[float, float, float, float],
+    resample: str,
+    backend: str,
+) -> Image.Image:
+    """``img.resize(size, box=box)`` with Pillow, or with OpenCV for 8-bit modes."""
+    if backend == "pillow" or img.mode not in _EIGHT_BIT_MODES:
+        return img.resize(size, RESAMPLE_FILTERS[resample], box=box)
+    out = _opencv_resize(np.asarray(img), size, box, resample)
+    return Image.frombuffer(img.mode, size, out, "raw", img.mode, 0, 1)
+
+
+def _opencv_resize(
+    arr: np.ndarray, size: tuple[int, int], box: tuple[float, float, float, float], resample: str
+) -> np.ndarray:
+    """OpenCV's resize of the ``box`` of ``arr`` (Pillow's pixel-centre convention), contiguous.
+
+    OpenCV's bilinear, bicubic and Lanczos filters do not widen when they shrink (no
+    antialiasing): after a scaled decode the remaining shrink is under 2x per side, where
+    ``benchmarks/bench_resize.py`` measures them close to Pillow's.
+    """
+    import cv2  # optional: only resize_backend="opencv" needs it
+
+    flag = getattr(cv2, {"nearest": "INTER_NEAREST", "bilinear": "INTER_LINEAR",
+                         "bicubic": "INTER_CUBIC", "lanczos": "INTER_LANCZOS4"}[resample])  # fmt: skip
+    height, width = arr.shape[:2]
+    if box == (0, 0, width, height):
+        out = cv2.resize(arr, size, interpolation=flag)
+    else:  # a sub-pixel box: output pixel centres mapped into the input by one affine map
+        sx, sy = (box[2] - box[0]) / size[0], (box[3] - box[1]) / size[1]
+        matrix = np.array([[sx, 0.0, box[0] + 0.5 * sx - 0.5], [0.0, sy, box[1] + 0.5 * sy - 0.5]])
+        out = cv2.warpAffine(arr, matrix, size, flags=flag | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    return np.ascontiguousarray(out)
 
 
 def resize_region(

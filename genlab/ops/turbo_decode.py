@@ -36,16 +36,10 @@ def read_source_bytes(source: ImageSource) -> ImageSource:
     return source
 
 
-def decode_turbo_path(
-    source: ImageSource,
-    name: str | None,
-    size: tuple[int, int] | None,
-    resize: str,
-    resample: str,
-    draft: bool,
-    max_pixels: int | None,
-) -> tuple[ImageSource, np.ndarray | None]:
-    """The libjpeg-turbo path of ``decode_image``: ``(source, array)``, or ``(source, None)``."""
+def _turbo_header(
+    source: ImageSource, max_pixels: int | None
+) -> tuple[ImageSource, jpeg.JpegHeader | None]:
+    """The source's bytes and its JPEG header, or None for a file the fast path leaves to Pillow."""
     source = read_source_bytes(source)
     header = (
         jpeg.jpeg_header(source) if isinstance(source, (bytes, bytearray, memoryview)) else None
@@ -54,6 +48,23 @@ def decode_turbo_path(
         return source, None
     if max_pixels is not None and header.width * header.height > max_pixels:
         return source, None  # Pillow refuses it from the header, with its message
+    return source, header
+
+
+def decode_turbo_path(
+    source: ImageSource,
+    name: str | None,
+    size: tuple[int, int] | None,
+    resize: str,
+    resample: str,
+    draft: bool,
+    max_pixels: int | None,
+    backend: str = "pillow",
+) -> tuple[ImageSource, np.ndarray | None]:
+    """The libjpeg-turbo path of ``decode_image``: ``(source, array)``, or ``(source, None)``."""
+    source, header = _turbo_header(source, max_pixels)
+    if header is None:
+        return source, None
     original_size = (header.width, header.height)
     orientation = header.orientation
     need = None
@@ -64,7 +75,7 @@ def decode_turbo_path(
         return source, None
     box = (0.0, 0.0, float(decoded.shape[1]), float(decoded.shape[0]))
     img = jpeg.as_image(decoded)
-    arr = render(img, name, original_size, box, orientation, size, resize, resample)
+    arr = render(img, name, original_size, box, orientation, size, resize, resample, backend)
     arr.flags.writeable = False
     return source, arr
 
@@ -79,13 +90,8 @@ def crop_turbo_path(
     limit: tuple[int, int] | None = None,
 ) -> tuple[ImageSource, np.ndarray | None]:
     """The libjpeg-turbo path of ``decode_crop``; None in place of the array for Pillow."""
-    source = read_source_bytes(source)
-    header = (
-        jpeg.jpeg_header(source) if isinstance(source, (bytes, bytearray, memoryview)) else None
-    )
-    if header is None or not header.turbo_ready:
-        return source, None
-    if max_pixels is not None and header.width * header.height > max_pixels:
+    source, header = _turbo_header(source, max_pixels)
+    if header is None:
         return source, None
     orientation = header.orientation
     upright = stored_frame((header.width, header.height), orientation)

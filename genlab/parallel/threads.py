@@ -15,6 +15,7 @@ gains nothing from threads; use ``worker_kind="process"`` there.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -45,7 +46,10 @@ class ThreadIterator:
     timeout : float, optional
         Seconds to wait for one batch before raising TimeoutError; None waits.
 
-    An exception raised by a stage is raised again by ``next()`` with its own traceback.
+    The workers start when the iterator is made: the first batch alone (so it has the cores
+    to itself and comes no later than without workers), then, as soon as it is made, the
+    batches after it. An exception raised by a stage is raised again by ``next()`` with its
+    own traceback.
     ``close()`` (also called by ``with``, on any error and at the end of the epoch) drops
     the batches not yet started; a thread finishes the batch it is making.
     """
@@ -70,11 +74,16 @@ class ThreadIterator:
         self._pending: deque[Future] = deque()
         self._pool = ThreadPoolExecutor(n, thread_name_prefix="genlab-worker")
         self._closed = False
+        self._lock = threading.RLock()  # the source is advanced by the consumer or a worker
+        self._source_error: BaseException | None = None
+        self._first_done = False
         try:
-            self._fill()  # the workers start now, before the first next()
+            self._fill()  # the first batch starts now, before the first next()
         except BaseException:
             self.close()
             raise
+        if self._pending:
+            self._pending[0].add_done_callback(self._after_first)
 
     def __iter__(self) -> ThreadIterator:
         return self
@@ -86,13 +95,31 @@ class ThreadIterator:
         self.close()
 
     def _fill(self) -> None:
-        while not self._source_done and len(self._pending) < self.num_workers * self.prefetch:
-            try:
-                batch = next(self._source)
-            except StopIteration:
-                self._source_done = True
-                return
-            self._pending.append(self._pool.submit(self._pipeline.run_stages, batch))
+        """Hand out batches up to ``num_workers * prefetch`` ahead; only the first until it is made.
+
+        The first batch runs alone, so it has the cores to itself and comes no later than
+        without workers; the others start as soon as it is done (even before it is asked for).
+        """
+        with self._lock:
+            if self._source_error is not None:
+                error, self._source_error = self._source_error, None
+                raise error
+            limit = self.num_workers * self.prefetch if self._first_done else 1
+            while not self._source_done and not self._closed and len(self._pending) < limit:
+                try:
+                    batch = next(self._source)
+                except StopIteration:
+                    self._source_done = True
+                    return
+                self._pending.append(self._pool.submit(self._pipeline.run_stages, batch))
+
+    def _after_first(self, _future: Future) -> None:
+        """In the worker that made the first batch: start the others."""
+        self._first_done = True
+        try:
+            self._fill()
+        except BaseException as e:  # raised again by the consumer's next()
+            self._source_error = e
 
     def __next__(self) -> Batch:
         if self._closed:
@@ -102,7 +129,10 @@ class ThreadIterator:
             if not self._pending:
                 self.close()
                 raise StopIteration
-            batch = self._pending.popleft().result(self.timeout)
+            with self._lock:
+                future = self._pending.popleft()
+            batch = future.result(self.timeout)
+            self._first_done = True
             self._fill()
             return batch
         except StopIteration:
@@ -116,13 +146,15 @@ class ThreadIterator:
         if self._closed:
             return
         self._closed = True
-        for future in self._pending:
-            future.cancel()
-        self._pending.clear()
+        with self._lock:
+            for future in self._pending:
+                future.cancel()
+            self._pending.clear()
         self._pool.shutdown(wait=False, cancel_futures=True)
         close_source = getattr(self._source, "close", None)
         if close_source is not None:
-            close_source()
+            with self._lock:  # not while a worker advances it
+                close_source()
 
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):

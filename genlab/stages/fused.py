@@ -57,7 +57,7 @@ def fusable(first: Any, second: Any) -> bool:
     """True when two consecutive enabled stages (``.name``, ``.params``) can run as one fused stage.
 
     ``first`` must be genlab's ``read_images`` with ``fuse_crop``, ``decoder="turbo"``,
-    ``draft`` and a ``stretch`` or ``center_crop`` resize; ``second`` genlab's
+    ``draft``, a ``stretch`` or ``center_crop`` resize and Pillow resizing; ``second`` genlab's
     ``random_resized_crop``.
     """
     if (first.name, second.name) != ("read_images", "random_resized_crop"):
@@ -66,7 +66,8 @@ def fusable(first: Any, second: Any) -> bool:
         return False
     read = first.params
     return bool(read["fuse_crop"] and read["decoder"] == "turbo" and read["draft"]
-                and read["resize"] in ("stretch", "center_crop"))  # fmt: skip
+                and read["resize"] in ("stretch", "center_crop")
+                and read.get("resize_backend", "pillow") == "pillow")  # fmt: skip
 
 
 def read_and_crop(read_params: dict, crop_params: dict, stream: str = "random_resized_crop"):

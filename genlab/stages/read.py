@@ -32,6 +32,10 @@ READ_PARAMS = {
         "turbo", choices=("turbo", "pillow"),
         help="turbo: JPEG through libjpeg-turbo at the smallest DCT scale needed (other formats: Pillow)",
     ),
+    "resize_backend": Choice(
+        "pillow", choices=("pillow", "opencv"),
+        help="the library that resizes: Pillow (genlab's bytes) or OpenCV (optional, faster, no antialiasing)",
+    ),
     "draft": Bool(True, help="let JPEG decode at a reduced scale when downscaling (much faster)"),
     "on_error": Choice(
         "skip", choices=("skip", "raise"),
@@ -99,6 +103,7 @@ def decode_options(params: dict) -> dict:
         "draft",
         "allow_truncated",
         "max_pixels",
+        "resize_backend",
     )
     return {k: params[k] for k in names}
 
@@ -116,6 +121,7 @@ def read_images(
     allow_truncated,
     max_pixels,
     fuse_crop,
+    resize_backend,
 ) -> Batch:
     """Decode each path, convert to RGB and resize to ``target_size``.
 
