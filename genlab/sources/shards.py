@@ -66,7 +66,7 @@ def _brace_count(body: str) -> int:
 def expand_braces(pattern: str) -> list[str]:
     """Expand ``{000..003}`` ranges (zero padding kept) and ``{a,b}`` lists, as webdataset does.
 
-    A pattern naming more than :data:`MAX_SHARDS` shards is refused before anything is expanded.
+    A pattern naming more than ``MAX_SHARDS`` shards is refused before anything is expanded.
 
     >>> expand_braces("s3://b/train-{00..02}.tar")
     ['s3://b/train-00.tar', 's3://b/train-01.tar', 's3://b/train-02.tar']
