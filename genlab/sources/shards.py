@@ -231,20 +231,45 @@ def _read_manifest(urls: Sequence[str], policy) -> dict | None:
     if len(folders) != 1:
         return None
     folder = folders.pop()
+    url = f"{folder}/{MANIFEST_NAME}"
     try:
-        manifest = json.loads(storage.read_bytes(f"{folder}/{MANIFEST_NAME}", policy))
-    except (OSError, ValueError):
+        manifest = json.loads(storage.read_bytes(url, policy))
+    except (OSError, ValueError, RecursionError):  # none, or not JSON: another tool's file
         return None
-    if manifest.get("format") != "genlab.shards" or manifest.get("kind") != "tar":
+    ours = isinstance(manifest, dict) and manifest.get("format") == "genlab.shards"
+    if not ours or manifest.get("kind") != "tar":
         return None
-    files = {s["file"]: s["n"] for s in manifest.get("shards", [])}
+    files = _manifest_counts(manifest, url)
     names = [u.rsplit("/", 1)[1] for u in urls]
     counts = tuple(files[n] for n in names) if all(n in files for n in names) else None
     return {
         "class_names": manifest["class_names"],
-        "multi_label": manifest.get("multi_label", False),
+        "multi_label": bool(manifest.get("multi_label")),
         "counts": counts,
     }
+
+
+def _manifest_counts(manifest: dict, url: str) -> dict[str, int]:
+    """The sample count of each shard file a genlab manifest lists; ValueError if it is malformed."""
+    names, multi, shards = (manifest.get(k) for k in ("class_names", "multi_label", "shards"))
+    if not isinstance(names, list) or not all(isinstance(n, (str, int)) for n in names):
+        raise ValueError(f"{url!r}: 'class_names' must be a list of class names, got {names!r:.80}")
+    if not isinstance(multi, (bool, type(None))):
+        raise ValueError(f"{url!r}: 'multi_label' must be true or false, got {multi!r:.80}")
+    shards = [] if shards is None else shards
+    if not isinstance(shards, list) or not all(
+        isinstance(s, dict)
+        and isinstance(s.get("file"), str)
+        and isinstance(s.get("n"), int)
+        and not isinstance(s.get("n"), bool)
+        and s["n"] >= 0
+        for s in shards
+    ):
+        raise ValueError(
+            f"{url!r}: 'shards' must be a list of {{'file', 'n'}} objects (a file name and its "
+            f"sample count), got {shards!r:.80}"
+        )
+    return {s["file"]: s["n"] for s in shards}
 
 
 def index_shards(
