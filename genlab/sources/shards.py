@@ -117,12 +117,17 @@ def expand_shards(shards: str | Sequence[str], policy=None) -> tuple[str, ...]:
 def _raw_label(fields: dict) -> object:
     """The label value of a sample's fields, or raise KeyError/ValueError saying what is wrong."""
     if "cls" in fields:
-        text = fields["cls"].decode("utf-8").strip()
-        return int(text) if re.fullmatch(r"-?\d+", text) else text
+        text = _label_text(fields, "cls").strip()
+        return int(text) if re.fullmatch(r"-?\d{1,18}", text) else text
     if "txt" in fields:
-        return fields["txt"].decode("utf-8").strip()
+        return _label_text(fields, "txt").strip()
     if "json" in fields:
-        value = json.loads(fields["json"].decode("utf-8"))
+        try:
+            value = json.loads(_label_text(fields, "json"))
+        except json.JSONDecodeError as e:
+            raise ValueError(f".json label member is not JSON: {e}") from None
+        except RecursionError:
+            raise ValueError(".json label member is nested too deeply") from None
         if isinstance(value, dict):
             for name in ("labels", "label", "cls", "class"):
                 if name in value:
@@ -132,6 +137,13 @@ def _raw_label(fields: dict) -> object:
             )
         return value
     raise KeyError(f"no label member (one of {['.' + f for f in LABEL_FIELDS]})")
+
+
+def _label_text(fields: dict, ext: str) -> str:
+    try:
+        return fields[ext].decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f".{ext} label member is not UTF-8 text (byte {e.start})") from None
 
 
 def _label_names(value: object, separator: str) -> list[object]:
