@@ -143,3 +143,13 @@ def test_a_manifest_that_is_not_genlabs_is_passed_over_and_the_shards_scanned(tm
     (tmp_path / "manifest.json").write_text(text)
     p = Pipeline.from_shards(str(tmp_path))
     assert p.class_names == ("0", "1", "2") and len(p.index) == 3
+
+
+def test_a_csv_the_csv_module_refuses_is_a_value_error_naming_file_and_line(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("path,label\na.png,cat\n" + "x" * 200_000 + ",dog\n")
+    with pytest.raises(
+        ValueError, match=r"t\.csv' cannot be read as CSV after line 2: field larger"
+    ) as e:
+        len(Pipeline.from_table(str(path)).index)
+    assert "xxx" not in str(e.value)
