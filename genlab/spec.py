@@ -61,8 +61,7 @@ def load(path: str | os.PathLike, *, trusted: bool = True):
     its root (``confine_to_root``; see :func:`genlab.sources.table.index_table`).
 
     Whatever is wrong in the file is a ValueError that names it: not UTF-8, not JSON, nested
-    deeper than :data:`~genlab.spec_format.MAX_SPEC_DEPTH`, or a spec error (the key and what was
-    expected).
+    deeper than ``MAX_SPEC_DEPTH``, or a spec error (the key and what was expected).
     """
     where = repr(str(path))
     with open(path, "rb") as f:

@@ -216,3 +216,22 @@ def test_long_names_from_pax_and_gnu_headers_are_used(tmp_path):
     for data in (pax, gnu):
         samples, skips = read(tmp_path, data)
         assert keys(samples) == [long] and not skips
+
+
+def test_label_members_that_are_not_text_or_too_deep_are_named_skips(tmp_path):
+    data = tar_bytes(
+        *sample_members("0001"),
+        ("0002.png", RED), ("0002.cls", b"\xff\xfe2"),
+        ("0003.png", RED), ("0003.json", b"[" * 100_000),
+        ("0004.png", RED), ("0004.json", b"{label: cat}"),
+        *sample_members("0005"),
+    )  # fmt: skip
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "a.tar").write_bytes(data)
+    p = Pipeline.from_shards(str(tmp_path / "s"), batch_size=8, class_names=list(COLOURS))
+    [batch] = list(p.iter_epoch(0))
+    assert batch.size == 2
+    reasons = {where.rsplit("#", 1)[1]: reason for where, reason in p.report.skipped}
+    assert reasons["0002"] == ".cls label member is not UTF-8 text (byte 0)"
+    assert reasons["0003"] == ".json label member is nested too deeply"
+    assert reasons["0004"].startswith(".json label member is not JSON: Expecting property name")

@@ -112,3 +112,44 @@ def test_a_huge_brace_range_is_refused_beyond_the_cap_at_once():
         len(Pipeline.from_shards("s3://b/{0..99999}-{0..99999}.tar", class_names=["a"]).index)
     assert time.monotonic() - started < 1.0
     assert len(expand_braces("{0..999}-{0..9}")) == 10_000
+
+
+@pytest.mark.parametrize(
+    "manifest, message",
+    [
+        ({"class_names": "abc"}, r"'class_names' must be a list of class names, got 'abc'"),
+        ({"shards": {"file": "x"}}, r"'shards' must be a list of \{'file', 'n'\} objects"),
+        ({"shards": [{"file": "shard-0000.tar", "n": "3"}]}, r"'shards' must be a list of"),
+        ({"multi_label": "yes"}, r"'multi_label' must be true or false, got 'yes'"),
+    ],
+)
+def test_a_genlab_shard_manifest_of_the_wrong_shape_names_the_file_and_key(
+    tmp_path, manifest, message
+):
+    from shardfiles import write_shards
+
+    write_shards(tmp_path, 1, 3)
+    good = {"format": "genlab.shards", "kind": "tar", "class_names": ["a", "b", "c"]}
+    (tmp_path / "manifest.json").write_text(json.dumps({**good, **manifest}))
+    with pytest.raises(ValueError, match=rf"manifest\.json'.*{message}"):
+        len(Pipeline.from_shards(str(tmp_path)).index)
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, "[1, 2]", "not json", '{"format": "other"}'])
+def test_a_manifest_that_is_not_genlabs_is_passed_over_and_the_shards_scanned(tmp_path, text):
+    from shardfiles import write_shards
+
+    write_shards(tmp_path, 1, 3)
+    (tmp_path / "manifest.json").write_text(text)
+    p = Pipeline.from_shards(str(tmp_path))
+    assert p.class_names == ("0", "1", "2") and len(p.index) == 3
+
+
+def test_a_csv_the_csv_module_refuses_is_a_value_error_naming_file_and_line(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("path,label\na.png,cat\n" + "x" * 200_000 + ",dog\n")
+    with pytest.raises(
+        ValueError, match=r"t\.csv' cannot be read as CSV after line 2: field larger"
+    ) as e:
+        len(Pipeline.from_table(str(path)).index)
+    assert "xxx" not in str(e.value)

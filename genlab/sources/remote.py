@@ -58,8 +58,9 @@ class RetryPolicy:
     max_backoff : float
         Upper bound on one delay.
     deadline : float
-        Upper bound, in seconds, on the time spent on one read including all retries and delays
-        (each attempt's timeout is cut to what is left of it).
+        Upper bound, in seconds, on the wall-clock time spent on one file, all requests, retries
+        and delays included: a whole-file read, or the whole stream of a tar shard (each
+        attempt's timeout is cut to what is left of it).
 
     Examples
     --------

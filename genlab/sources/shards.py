@@ -77,7 +77,7 @@ def _brace_count(body: str) -> int:
 def expand_braces(pattern: str) -> list[str]:
     """Expand ``{000..003}`` ranges (zero padding kept) and ``{a,b}`` lists, as webdataset does.
 
-    A pattern naming more than :data:`MAX_SHARDS` shards is refused before anything is expanded.
+    A pattern naming more than ``MAX_SHARDS`` shards is refused before anything is expanded.
 
     >>> expand_braces("s3://b/train-{00..02}.tar")
     ['s3://b/train-00.tar', 's3://b/train-01.tar', 's3://b/train-02.tar']
@@ -128,12 +128,17 @@ def expand_shards(shards: str | Sequence[str], policy=None) -> tuple[str, ...]:
 def _raw_label(fields: dict) -> object:
     """The label value of a sample's fields, or raise KeyError/ValueError saying what is wrong."""
     if "cls" in fields:
-        text = fields["cls"].decode("utf-8").strip()
-        return int(text) if re.fullmatch(r"-?\d+", text) else text
+        text = _label_text(fields, "cls").strip()
+        return int(text) if re.fullmatch(r"-?\d{1,18}", text) else text
     if "txt" in fields:
-        return fields["txt"].decode("utf-8").strip()
+        return _label_text(fields, "txt").strip()
     if "json" in fields:
-        value = json.loads(fields["json"].decode("utf-8"))
+        try:
+            value = json.loads(_label_text(fields, "json"))
+        except json.JSONDecodeError as e:
+            raise ValueError(f".json label member is not JSON: {e}") from None
+        except RecursionError:
+            raise ValueError(".json label member is nested too deeply") from None
         if isinstance(value, dict):
             for name in ("labels", "label", "cls", "class"):
                 if name in value:
@@ -143,6 +148,13 @@ def _raw_label(fields: dict) -> object:
             )
         return value
     raise KeyError(f"no label member (one of {['.' + f for f in LABEL_FIELDS]})")
+
+
+def _label_text(fields: dict, ext: str) -> str:
+    try:
+        return fields[ext].decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f".{ext} label member is not UTF-8 text (byte {e.start})") from None
 
 
 def _label_names(value: object, separator: str) -> list[object]:
@@ -248,21 +260,46 @@ def _read_manifest(urls: Sequence[str], policy) -> dict | None:
     if len(folders) != 1:
         return None
     folder = folders.pop()
+    url = f"{folder}/{MANIFEST_NAME}"
     try:
-        manifest = json.loads(storage.read_bytes(f"{folder}/{MANIFEST_NAME}", policy))
-    except (OSError, ValueError):
+        manifest = json.loads(storage.read_bytes(url, policy))
+    except (OSError, ValueError, RecursionError):  # none, or not JSON: another tool's file
         return None
-    if manifest.get("format") != "genlab.shards" or manifest.get("kind") != "tar":
+    ours = isinstance(manifest, dict) and manifest.get("format") == "genlab.shards"
+    if not ours or manifest.get("kind") != "tar":
         return None
-    files = {s["file"]: s["n"] for s in manifest.get("shards", [])}
+    files = _manifest_counts(manifest, url)
     names = [u.rsplit("/", 1)[1] for u in urls]
     counts = tuple(files[n] for n in names) if all(n in files for n in names) else None
     return {
         "class_names": manifest["class_names"],
-        "multi_label": manifest.get("multi_label", False),
+        "multi_label": bool(manifest.get("multi_label")),
         "counts": counts,
         "target_format": manifest.get("target_format"),
     }
+
+
+def _manifest_counts(manifest: dict, url: str) -> dict[str, int]:
+    """The sample count of each shard file a genlab manifest lists; ValueError if it is malformed."""
+    names, multi, shards = (manifest.get(k) for k in ("class_names", "multi_label", "shards"))
+    if not isinstance(names, list) or not all(isinstance(n, (str, int)) for n in names):
+        raise ValueError(f"{url!r}: 'class_names' must be a list of class names, got {names!r:.80}")
+    if not isinstance(multi, (bool, type(None))):
+        raise ValueError(f"{url!r}: 'multi_label' must be true or false, got {multi!r:.80}")
+    shards = [] if shards is None else shards
+    if not isinstance(shards, list) or not all(
+        isinstance(s, dict)
+        and isinstance(s.get("file"), str)
+        and isinstance(s.get("n"), int)
+        and not isinstance(s.get("n"), bool)
+        and s["n"] >= 0
+        for s in shards
+    ):
+        raise ValueError(
+            f"{url!r}: 'shards' must be a list of {{'file', 'n'}} objects (a file name and its "
+            f"sample count), got {shards!r:.80}"
+        )
+    return {s["file"]: s["n"] for s in shards}
 
 
 def index_shards(

@@ -131,9 +131,14 @@ def _read_file(url: str, path_column: str, label_column: str, policy) -> tuple[l
                 f"({len(header)} columns)"
             )
     paths, labels = [], []
-    for record in reader:
-        paths.append(record[path_column])
-        labels.append(record[label_column])
+    try:
+        for record in reader:
+            paths.append(record[path_column])
+            labels.append(record[label_column])
+    except csv.Error as e:  # a field over csv.field_size_limit(), ...
+        raise ValueError(
+            f"table {url!r} cannot be read as CSV after line {reader.line_num}: {e}"
+        ) from None
     return paths, labels
 
 

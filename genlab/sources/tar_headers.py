@@ -6,11 +6,11 @@ and its PAX parser recurses once per chained extended header. :func:`tar_members
 formats (ustar, GNU long names, PAX ``path`` and ``size`` records; each 512-byte header is decoded
 by :meth:`tarfile.TarInfo.frombuf`) with every length bounded by the bytes actually there:
 
-- an extended header (PAX or GNU long name) above :data:`MAX_HEADER_BYTES`, or more than
-  :data:`MAX_EXTENDED_HEADERS` of them before one member, is a damaged archive;
+- an extended header (PAX or GNU long name) above ``MAX_HEADER_BYTES``, or more than
+  ``MAX_EXTENDED_HEADERS`` of them before one member, is a damaged archive;
 - a member is skipped by reading and discarding its bytes, so a false size ends at the real end
   of the stream, as a member cut short;
-- a member above :data:`MAX_MEMBER_BYTES` is skipped that way rather than held in memory.
+- a member above ``MAX_MEMBER_BYTES`` is skipped that way rather than held in memory.
 """
 
 from __future__ import annotations

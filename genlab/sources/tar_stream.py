@@ -8,9 +8,11 @@ The bytes come through :class:`ResumableStream`: a sequential reader that, when 
 fails transiently (a reset or cut connection, a 5xx answer, a stall past the per-request timeout),
 opens the file again at the byte it had reached (an HTTP ``Range`` request, or reading and
 discarding up to there when the server ignores ranges), within the :class:`RetryPolicy`. So a
-shard is never downloaded to disk and never read twice in full, and a stalled server costs at most
-the policy's deadline. A tar that is itself cut short or corrupt ends its stream with a
-:class:`Skip` record naming the shard, the last member reached and the reason.
+shard is never downloaded to disk and never read twice in full, and a stalled or trickling server
+costs at most the policy's deadline, which bounds the whole shard. The members come from
+:func:`~genlab.sources.tar_headers.tar_members`, which trusts none of the sizes the tar declares. A
+tar that is itself cut short or corrupt ends its stream with a :class:`Skip` record naming the
+shard, the last member reached and the reason, after the samples that arrived whole.
 """
 
 from __future__ import annotations
@@ -24,16 +26,9 @@ from dataclasses import dataclass
 from fsspec.asyn import sync as _run_on_loop
 
 from . import remote, storage
-from .tar_headers import MAX_MEMBER_BYTES, normalise_name, tar_members
+from .tar_headers import normalise_name, tar_members
 
-__all__ = [
-    "MAX_MEMBER_BYTES",
-    "ResumableStream",
-    "Sample",
-    "Skip",
-    "iter_samples",
-    "normalise_name",
-]
+__all__ = ["ResumableStream", "Sample", "Skip", "iter_samples"]
 
 _DISCARD_CHUNK = 1 << 20
 
@@ -185,7 +180,7 @@ def iter_samples(
 
     - a member that is not used is named in a ``Skip``: an unsafe name (absolute, or with a
       ``..`` component), a link, a device or other non-file, a member larger than
-      :data:`MAX_MEMBER_BYTES`, a second member with the extension a sample already has (the
+      ``tar_headers.MAX_MEMBER_BYTES`` (1 GiB), a second member with the extension a sample already has (the
       first is kept). Directories and hidden members (a component starting with ``.``, or
       ``__MACOSX``) are passed over, as class-folder discovery passes over hidden files;
     - names are normalised as tar tools do (``./a//0001.jpg`` is ``a/0001.jpg``);
