@@ -221,7 +221,7 @@ def test_specs_record_shards_and_retry_and_rebuild_the_same_batches(shards, tmp_
     spec["source"]["name"] = "webdataset"
     with pytest.raises(
         ValueError,
-        match=r"unknown source 'webdataset'; known source kinds: \['dataset', 'hf', 'parquet', 'shards', 'table'\]",
+        match=r"unknown source 'webdataset'; known source kinds: \['dataset', 'shards', 'table'\]",
     ):
         Pipeline.from_spec(spec)
 
