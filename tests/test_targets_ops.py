@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from genlab import Batch, BatchInfo
-from genlab.ops.targets_geometry import PARTNER_ID_OFFSET, sanitize
+from genlab.ops.targets_geometry import sanitize
+from genlab.ops.targets_paste import PARTNER_ID_OFFSET
 from genlab.targets import TargetFormat, Targets
 from genlab.transforms import get_op, op_names, replay_targets
 from genlab.transforms.op import Op

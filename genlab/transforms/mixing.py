@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ops.targets_geometry import paste_targets
+from ..ops.targets_paste import paste_targets
 from ..params import Float
 from .op import BatchOp, get_op, probability, register_op, replay
 from .target_kernels import register_mixed_kernel
