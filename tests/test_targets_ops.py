@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from target_shapes import rectangles
 
 from genlab import Batch, BatchInfo
 from genlab.ops.targets_geometry import sanitize
@@ -76,22 +77,14 @@ FORMAT = TargetFormat(
 
 def shapes(rng: np.random.Generator, n: int = 4) -> Targets:
     """``n`` filled rectangles: masks, their exact boxes and corner keypoints, a semantic mask."""
-    boxes, masks, keypoints = [], [], []
+    boxes, masks = rectangles(rng, (HEIGHT, WIDTH), n)
     semantic = np.zeros((HEIGHT, WIDTH), np.uint8)
-    for i in range(n):
-        w, h = rng.integers(6, 24), rng.integers(6, 20)
-        x0, y0 = rng.integers(0, WIDTH - w), rng.integers(0, HEIGHT - h)
-        m = np.zeros((HEIGHT, WIDTH), np.uint8)
-        m[y0 : y0 + h, x0 : x0 + w] = 1
+    for i, m in enumerate(masks):
         semantic[m == 1] = i % 3 + 1
-        boxes.append([x0, y0, x0 + w, y0 + h])
-        masks.append(m)
-        corners = [[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h]]
-        keypoints.append([[x, y, 2] for x, y in corners])
+    keypoints = [[[x0, y0, 2], [x1, y0, 2], [x1, y1, 2], [x0, y1, 2]] for x0, y0, x1, y1 in boxes]
     return Targets.from_boxes(
-        boxes, [i % 3 + 1 for i in range(n)], masks=np.stack(masks), keypoints=keypoints,
-        mask=semantic,
-    )  # fmt: skip
+        boxes, [i % 3 + 1 for i in range(n)], masks=masks, keypoints=keypoints, mask=semantic
+    )
 
 
 def batch_of(targets: list[Targets], fmt: TargetFormat = FORMAT, seed: int = 0) -> Batch:
