@@ -19,6 +19,7 @@ from genlab.ops.targets_geometry import sanitize
 from genlab.ops.targets_paste import PARTNER_ID_OFFSET
 from genlab.targets import TargetFormat, Targets
 from genlab.transforms import get_op, op_names, replay_targets
+from genlab.transforms.mixing import replay_batch
 from genlab.transforms.op import Op
 
 HEIGHT, WIDTH = 48, 64
@@ -323,3 +324,19 @@ def test_cutmix_pastes_the_partners_targets_with_its_pixels(seed):
         expected[rows, cols] = partner.mask[rows, cols]
         np.testing.assert_array_equal(t.mask, expected)
         assert (t.labels == np.where(pasted, partner.labels[t.ids % PARTNER_ID_OFFSET], own.labels[t.ids % PARTNER_ID_OFFSET])).all()  # fmt: skip
+
+
+def test_replay_batch_replays_targets_through_cutmix():
+    originals = [shapes(np.random.default_rng(40 + i), n=5) for i in range(4)]
+    batch = batch_of(originals, seed=2)
+    out = batch
+    for name, params in [("random_affine", {}), ("cutmix", {}), ("hflip", {"p": 0.5})]:
+        out = run(name, out, **params)
+    x, y, targets = replay_batch(batch.x, batch.y, out.info.applied, batch.targets, FORMAT)
+    np.testing.assert_array_equal(x, out.x)
+    np.testing.assert_array_equal(y, out.y)
+    assert any((t.ids >= PARTNER_ID_OFFSET).any() for t in targets)
+    for a, b in zip(targets, out.targets):
+        for part in ("boxes", "labels", "ids", "masks", "keypoints", "mask"):
+            np.testing.assert_array_equal(getattr(a, part), getattr(b, part))
+    assert len(replay_batch(batch.x, batch.y, out.info.applied)) == 2  # without targets: as before
