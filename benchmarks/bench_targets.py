@@ -27,6 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_foreign import images as square_images  # noqa: E402
+
 from genlab.batch import Batch, BatchInfo  # noqa: E402
 from genlab.stages.protocol import GeneratorPipeline  # noqa: E402
 from genlab.targets import TargetFormat, Targets  # noqa: E402
@@ -43,14 +45,8 @@ CHAIN = [
 
 
 def images(n: int) -> np.ndarray:
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH] / max(HEIGHT, WIDTH)
-    out = np.empty((n, HEIGHT, WIDTH, 3), np.uint8)
-    for i in range(n):
-        a, b, c = rng.random(3)
-        base = np.stack([xx * a, yy * b, (xx + yy) * c / 2], axis=-1) * 255
-        out[i] = np.clip(base + rng.normal(0, 12, base.shape), 0, 255).astype(np.uint8)
-    return out
+    """Smooth random pictures (bench_foreign's), cut to ``HEIGHT x WIDTH``."""
+    return np.ascontiguousarray(square_images(n, WIDTH)[:, :HEIGHT])
 
 
 def objects(n: int) -> list[Targets]:

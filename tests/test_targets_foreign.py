@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from target_shapes import rectangles
 
 from genlab import Batch, BatchInfo, GeneratorPipeline, StageError
 from genlab.foreign import resolve
@@ -17,18 +18,10 @@ POSE = TargetFormat(keypoint_names=NAMES, flip_pairs=(NAMES,))
 
 
 def shapes(seed: int, n: int = 4) -> Targets:
-    rng = np.random.default_rng(seed)
-    boxes, masks, points = [], [], []
-    for _ in range(n):
-        w, h = int(rng.integers(8, 24)), int(rng.integers(8, 20))
-        x0, y0 = int(rng.integers(0, WIDTH - w)), int(rng.integers(0, HEIGHT - h))
-        m = np.zeros((HEIGHT, WIDTH), np.uint8)
-        m[y0 : y0 + h, x0 : x0 + w] = 1
-        boxes.append([x0, y0, x0 + w, y0 + h])
-        masks.append(m)
-        points.append([[x0 + 1.5, y0 + 1.5, 2], [x0 + w - 1.5, y0 + h - 1.5, 2]])
-    return Targets.from_boxes(boxes, [1, 2] * (n // 2), masks=np.stack(masks), keypoints=points,
-                              mask=np.stack(masks).max(axis=0))  # fmt: skip
+    boxes, masks = rectangles(np.random.default_rng(seed), (HEIGHT, WIDTH), n, (8, 24), (8, 20))
+    points = [[[x0 + 1.5, y0 + 1.5, 2], [x1 - 1.5, y1 - 1.5, 2]] for x0, y0, x1, y1 in boxes]
+    return Targets.from_boxes(boxes, [1, 2] * (n // 2), masks=masks, keypoints=points,
+                              mask=masks.max(axis=0))  # fmt: skip
 
 
 def batch_of(targets, fmt=POSE, seed=0) -> Batch:

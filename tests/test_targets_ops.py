@@ -12,11 +12,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from target_shapes import rectangles
 
 from genlab import Batch, BatchInfo
-from genlab.ops.targets_geometry import PARTNER_ID_OFFSET, sanitize
+from genlab.ops.targets_geometry import sanitize
+from genlab.ops.targets_paste import PARTNER_ID_OFFSET
 from genlab.targets import TargetFormat, Targets
 from genlab.transforms import get_op, op_names, replay_targets
+from genlab.transforms.mixing import replay_batch
 from genlab.transforms.op import Op
 
 HEIGHT, WIDTH = 48, 64
@@ -75,22 +78,14 @@ FORMAT = TargetFormat(
 
 def shapes(rng: np.random.Generator, n: int = 4) -> Targets:
     """``n`` filled rectangles: masks, their exact boxes and corner keypoints, a semantic mask."""
-    boxes, masks, keypoints = [], [], []
+    boxes, masks = rectangles(rng, (HEIGHT, WIDTH), n)
     semantic = np.zeros((HEIGHT, WIDTH), np.uint8)
-    for i in range(n):
-        w, h = rng.integers(6, 24), rng.integers(6, 20)
-        x0, y0 = rng.integers(0, WIDTH - w), rng.integers(0, HEIGHT - h)
-        m = np.zeros((HEIGHT, WIDTH), np.uint8)
-        m[y0 : y0 + h, x0 : x0 + w] = 1
+    for i, m in enumerate(masks):
         semantic[m == 1] = i % 3 + 1
-        boxes.append([x0, y0, x0 + w, y0 + h])
-        masks.append(m)
-        corners = [[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h]]
-        keypoints.append([[x, y, 2] for x, y in corners])
+    keypoints = [[[x0, y0, 2], [x1, y0, 2], [x1, y1, 2], [x0, y1, 2]] for x0, y0, x1, y1 in boxes]
     return Targets.from_boxes(
-        boxes, [i % 3 + 1 for i in range(n)], masks=np.stack(masks), keypoints=keypoints,
-        mask=semantic,
-    )  # fmt: skip
+        boxes, [i % 3 + 1 for i in range(n)], masks=masks, keypoints=keypoints, mask=semantic
+    )
 
 
 def batch_of(targets: list[Targets], fmt: TargetFormat = FORMAT, seed: int = 0) -> Batch:
@@ -329,3 +324,19 @@ def test_cutmix_pastes_the_partners_targets_with_its_pixels(seed):
         expected[rows, cols] = partner.mask[rows, cols]
         np.testing.assert_array_equal(t.mask, expected)
         assert (t.labels == np.where(pasted, partner.labels[t.ids % PARTNER_ID_OFFSET], own.labels[t.ids % PARTNER_ID_OFFSET])).all()  # fmt: skip
+
+
+def test_replay_batch_replays_targets_through_cutmix():
+    originals = [shapes(np.random.default_rng(40 + i), n=5) for i in range(4)]
+    batch = batch_of(originals, seed=2)
+    out = batch
+    for name, params in [("random_affine", {}), ("cutmix", {}), ("hflip", {"p": 0.5})]:
+        out = run(name, out, **params)
+    x, y, targets = replay_batch(batch.x, batch.y, out.info.applied, batch.targets, FORMAT)
+    np.testing.assert_array_equal(x, out.x)
+    np.testing.assert_array_equal(y, out.y)
+    assert any((t.ids >= PARTNER_ID_OFFSET).any() for t in targets)
+    for a, b in zip(targets, out.targets):
+        for part in ("boxes", "labels", "ids", "masks", "keypoints", "mask"):
+            np.testing.assert_array_equal(getattr(a, part), getattr(b, part))
+    assert len(replay_batch(batch.x, batch.y, out.info.applied)) == 2  # without targets: as before

@@ -25,6 +25,7 @@ import pytest
 torch = pytest.importorskip("torch")
 tv = pytest.importorskip("torchvision")
 from scipy.ndimage import binary_dilation, binary_erosion  # noqa: E402
+from target_shapes import rectangles  # noqa: E402
 from torchvision import tv_tensors  # noqa: E402
 from torchvision.transforms.v2 import InterpolationMode  # noqa: E402
 from torchvision.transforms.v2 import functional as F  # noqa: E402
@@ -43,17 +44,9 @@ needs_keypoints = pytest.mark.skipif(
 
 
 def sample(seed: int) -> Targets:
-    rng = np.random.default_rng(seed)
-    boxes, masks, points = [], [], []
-    for _ in range(5):
-        w, h = int(rng.integers(10, 30)), int(rng.integers(10, 25))
-        x0, y0 = int(rng.integers(0, WIDTH - w)), int(rng.integers(0, HEIGHT - h))
-        m = np.zeros((HEIGHT, WIDTH), np.uint8)
-        m[y0 : y0 + h, x0 : x0 + w] = 1
-        boxes.append([x0, y0, x0 + w, y0 + h])
-        masks.append(m)
-        points.append([[x0 + 2.5, y0 + 3.5, 2], [x0 + w - 1.5, y0 + h - 2.5, 2]])
-    return Targets.from_boxes(boxes, [1] * 5, masks=np.stack(masks), keypoints=points)
+    boxes, masks = rectangles(np.random.default_rng(seed), (HEIGHT, WIDTH), 5, (10, 30), (10, 25))
+    points = [[[x0 + 2.5, y0 + 3.5, 2], [x1 - 1.5, y1 - 2.5, 2]] for x0, y0, x1, y1 in boxes]
+    return Targets.from_boxes(boxes, [1] * 5, masks=masks, keypoints=points)
 
 
 def with_torchvision(record: dict, t: Targets):

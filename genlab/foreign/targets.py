@@ -48,7 +48,9 @@ def _format(fmt: TargetFormat | None) -> TargetFormat:
 def albumentations_params(fmt: TargetFormat | None, label_fields=("instance",)) -> dict:
     """``bbox_params`` and ``keypoint_params`` for ``A.Compose`` from genlab's declaration.
 
-    >>> p = albumentations_params(TargetFormat(min_area=4.0, min_visibility=0.3))  # doctest: +SKIP
+    >>> p = albumentations_params(TargetFormat(min_area=4.0, min_visibility=0.3))
+    >>> p["bbox_params"].format, p["bbox_params"].min_visibility, p["keypoint_params"].remove_invisible
+    ('pascal_voc', 0.3, False)
     """
     import albumentations as A
 

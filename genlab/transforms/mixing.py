@@ -32,11 +32,12 @@ from typing import Any
 
 import numpy as np
 
-from ..ops.targets_geometry import paste_targets
+from ..batch import BatchInfo
+from ..ops.targets_paste import paste_targets
 from ..params import Float
 from .op import BatchOp, get_op, probability, register_op
-from .replay import replay
-from .target_kernels import register_mixed_kernel
+from .replay import replay, replay_targets
+from .target_kernels import carry_mixed, register_mixed_kernel
 
 __all__ = ["mixup", "cutmix", "replay_batch"]
 
@@ -160,8 +161,12 @@ cutmix = register_op(BatchOp(
 
 
 def replay_batch(
-    x: np.ndarray, y: Any, applied: Sequence[Sequence[Mapping]]
-) -> tuple[np.ndarray, np.ndarray]:
+    x: np.ndarray,
+    y: Any,
+    applied: Sequence[Sequence[Mapping]],
+    targets: Sequence | None = None,
+    target_format: Any = None,
+) -> tuple:
     """Re-apply a batch's records (``batch.info.applied``) to its original images and labels.
 
     Per-sample records are replayed with :func:`genlab.transforms.replay` between the mixing
@@ -176,11 +181,14 @@ def replay_batch(
         ``N x classes`` labels.
     applied : sequence of sequences of dict
         One sequence of records per sample.
+    targets : sequence of Targets or None, optional
+        The samples' targets as the first recorded op saw them: they are replayed too
+        (:func:`genlab.transforms.replay_targets`, CutMix's rule), with ``target_format``.
 
     Returns
     -------
-    (x, y) : tuple of ndarray
-        The images and labels the pipeline made.
+    (x, y) or (x, y, targets) : tuple
+        The images and labels the pipeline made, and its targets when ``targets`` are given.
     """
     x = np.asarray(x)
     if len(applied) != len(x):
@@ -190,15 +198,27 @@ def replay_batch(
     if any([m["op"] for m in mix] != [m["op"] for m in mixes[0]] for mix in mixes):
         raise ValueError("replay_batch: the samples' records disagree on the mixing steps")
     images = list(x)
+    moved = None if targets is None else list(targets)
     for k in range(len(mixes[0]) + 1):
         segments = [segs[k] for segs, _ in steps]
-        if any(segments):
-            images = [replay(img, seg) if seg else img for img, seg in zip(images, segments)]
+        for i, seg in enumerate(segments):
+            if seg and moved is None:
+                images[i] = replay(images[i], seg)
+            elif seg:
+                images[i], moved[i] = replay_targets(images[i], moved[i], seg, target_format)
         if k < len(mixes[0]):
             records = [mix[k] for mix in mixes]
-            batch_x, y = get_op(records[0]["op"]).apply(np.stack(images), y, records)
+            op = get_op(records[0]["op"])
+            batch_x = np.stack(images)
+            if moved is not None:
+                info = BatchInfo(targets=tuple(moved), target_format=target_format)
+                moved = list(
+                    carry_mixed(op, info, records, batch_x.shape[1:3]).get("targets", moved)
+                )
+            batch_x, y = op.apply(batch_x, y, records)
             images = list(batch_x)
-    return np.stack(images), np.asarray(y)
+    out = (np.stack(images), np.asarray(y))
+    return out if moved is None else (*out, tuple(moved))
 
 
 def _split_at_mixing(records: Sequence[Mapping]) -> tuple[list[list[Mapping]], list[Mapping]]:
