@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -119,14 +120,27 @@ def parse_sequence(text: str) -> Any:
 
 
 def changed_params(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters of stage ``name`` whose values differ from its defaults."""
+    """The parameters of stage ``name`` whose values differ from its defaults (a float a slider
+    moved by a rounding error, 0.09999999999999999 for 0.1, is not a change).
+
+    >>> changed_params("hflip", {"p": 0.5}), changed_params("hflip", {"p": 0.8})
+    ({}, {'p': 0.8})
+    """
     from genlab import registry
 
     try:
         defaults = registry.get(name).validate({})
     except ValueError:
         return dict(params)
-    return {k: v for k, v in params.items() if defaults.get(k) != v}
+    return {k: v for k, v in params.items() if not _same(defaults.get(k), v)}
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
 
 
 def format_members(members: Sequence[Any]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -456,12 +457,16 @@ class PipelineLab(widgets.VBox):
     def _redraw(self) -> None:
         """Redraw the grid, the status line, the class line and the memory table."""
         model = self.model
+        started = time.perf_counter()
         self.view(GridView).render()
+        self.picture_seconds = time.perf_counter() - started
         self.redraws += 1
         self.status.value = (
             f"<span class='genlab-status-text'>{html.escape(self.header())} &middot; "
             f"{len(model.pipeline)} batches per epoch &middot; stages ran in "
-            f"{model.last.seconds * 1000:.0f} ms</span>"
+            f"<span class='genlab-stage-ms'>{model.last.seconds * 1000:.0f}</span> ms, "
+            f"picture in <span class='genlab-picture-ms'>{self.picture_seconds * 1000:.0f}</span>"
+            " ms</span>"
         )
         self.class_line.value = class_line_html(model.class_counts())
         self.memory_table.value = memory_html(self.model)
