@@ -70,9 +70,10 @@ def control_options(param: Param) -> tuple[str, dict[str, Any]]:
     if kind == "slider" and (param.high - param.low) / param.step > MAX_SLIDER_STEPS:
         return "BoundedFloatText", {"min": param.low, "max": param.high, "step": param.step}
     if kind == "slider":
+        low, high = _aligned(param)
         return "FloatSlider", {
-            "min": param.low,
-            "max": param.high,
+            "min": low,
+            "max": high,
             "step": param.step,
             "readout_format": f".{_decimals(param.step)}f",
         }
@@ -99,6 +100,23 @@ def control_options(param: Param) -> tuple[str, dict[str, Any]]:
     if kind == "readonly":
         return "Text", {"disabled": True}
     return "Text", {"continuous_update": False}
+
+
+def _aligned(param: Param) -> tuple[float, float]:
+    """A float slider's ends, moved inside the bounds onto the grid of steps through the
+    default: the browser's slider snaps values to ``min + k * step``, so with ``low=0.001``,
+    ``step=0.01`` it would turn a default of 1.0 into 1.001 the moment it is shown.
+
+    >>> from genlab.params import Float
+    >>> _aligned(Float(1.0, low=0.001, high=100.0, step=0.01))
+    (0.01, 100.0)
+    """
+    default, step = param.default, param.step
+    if not isinstance(default, (int, float)) or not param.low <= default <= param.high:
+        return param.low, param.high
+    below = math.floor((default - param.low) / step + 1e-9)
+    above = math.floor((param.high - default) / step + 1e-9)
+    return round(default - below * step, 10), round(default + above * step, 10)
 
 
 def _decimals(step: float) -> int:

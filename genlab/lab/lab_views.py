@@ -319,8 +319,14 @@ class ZoomView(LabView):
         self.record.add_class("genlab-zoom-record")
         pictures = widgets.HBox(
             [
-                widgets.VBox([widgets.HTML("<b>original</b>"), self.original]),
-                widgets.VBox([widgets.HTML("<b>processed</b>"), self.image]),
+                widgets.VBox(
+                    [widgets.HTML("<b>processed</b>"), self.image],
+                    layout=widgets.Layout(width="64%"),
+                ),
+                widgets.VBox(
+                    [widgets.HTML("<b>original</b>"), self.original],
+                    layout=widgets.Layout(width="34%"),
+                ),
             ]
         )
         return widgets.VBox([self.sample, self.labels, pictures, self.record])
