@@ -12,6 +12,8 @@ import genlab  # noqa: E402
 from genlab.lab import PipelineLab  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+#: A picture of samples (JPEG, the default, or PNG) or a chart (PNG).
+PICTURE = (PNG_MAGIC, b"\xff\xd8\xff")
 
 
 def make_lab(root, tmp_path, stages):
@@ -57,7 +59,7 @@ def test_controls_are_generated_from_declared_params(lab):
     assert kinds["mean"] == "Text"
     assert kinds["max_pixels"] == "BoundedIntText"
     assert lab.controls[(0, "target_size")].value == (32, 32)
-    assert bytes(lab.grid.value).startswith(PNG_MAGIC) and bytes(lab.grid.value) == lab.grid_png
+    assert bytes(lab.grid.value).startswith(PICTURE) and bytes(lab.grid.value) == lab.grid_png
 
 
 def test_moving_a_slider_changes_the_pipeline_and_redraws(lab):
@@ -144,7 +146,7 @@ def test_next_batch_new_draw_and_views(lab):
     ]:
         assert bytes(image.value) == b""  # drawn only when looked at
         lab.views.selected_index = _VIEWS_INDEX(lab)[title]
-        assert bytes(image.value).startswith(PNG_MAGIC)
+        assert bytes(image.value).startswith(PICTURE)
         assert lab.message.value == ""
     assert "class mix:" in lab.class_line.value
 
@@ -181,7 +183,7 @@ def test_views_draw_when_a_stage_changes_the_image_size(lab):
         assert lab.add_stage("halve_for_lab_test", 1)
         lab.views.selected_index = _VIEWS_INDEX(lab)["original vs processed"]  # 32 px beside 16
         assert lab.message.value == ""
-        assert bytes(lab.compare.value).startswith(PNG_MAGIC)
+        assert bytes(lab.compare.value).startswith(PICTURE)
         assert lab.model.last.batch.x.shape[1:3] == (16, 16)
     finally:
         genlab.registry.unregister("halve_for_lab_test")
@@ -294,7 +296,7 @@ def test_ops_from_the_dropdown_twice_moved_toggled_removed(op_lab):
     assert op_lab.model.pipeline.stages[2].enabled is False
     views = _VIEWS_INDEX(op_lab)
     op_lab.views.selected_index = views["original vs processed"]  # 32 px beside 24 px
-    assert bytes(op_lab.compare.value).startswith(PNG_MAGIC) and op_lab.message.value == ""
+    assert bytes(op_lab.compare.value).startswith(PICTURE) and op_lab.message.value == ""
 
 
 def _VIEWS_INDEX(lab):
@@ -312,7 +314,7 @@ def test_one_op_alone_view(op_lab):
     assert op_lab.views.selected_index == views["one op alone"]
     assert op_lab.op_choice.value == 2 and op_lab.op_choice.label == "3. color_jitter"
     shown = bytes(op_lab.op_image.value)
-    assert shown.startswith(PNG_MAGIC) and op_lab.message.value == ""
+    assert shown.startswith(PICTURE) and op_lab.message.value == ""
     op_lab.op_choice.value = 1  # hflip alone
     assert bytes(op_lab.op_image.value) not in (b"", shown)
     op_lab.set_params(1, p=0.0)  # the view follows the op's parameters
@@ -371,7 +373,7 @@ def test_the_default_lab_shows_photos(tmp_path, monkeypatch):
     lab = PipelineLab(batch_size=4, throttle=0)
     assert lab.model.pipeline.class_names == ("china", "flower")
     assert lab.model.last.batch.x.shape == (4, 224, 224, 3)
-    assert bytes(lab.grid.value).startswith(PNG_MAGIC)
+    assert bytes(lab.grid.value).startswith(PICTURE)
 
 
 def test_stages_fold_to_one_line_and_the_added_op_opens(op_lab):
@@ -407,11 +409,11 @@ def test_compare_view_pins_a_and_shows_both_grids(op_lab, tmp_path):
     _by_class(op_lab, "genlab-pin-top")[0].click()
     view = op_lab.view_list[op_lab.views.selected_index]
     assert view.title == "compare A/B" and "the same settings" in view.diff.value
-    assert _pixels(view.image_a)[20:].tolist() == _pixels(view.image_b)[20:].tolist()
+    assert _pixels(view.image_a)[32:].tolist() == _pixels(view.image_b)[32:].tolist()
     op_lab.controls[(1, "p")].widget.value = 1.0  # hflip always: B differs
     assert "hflip.p 0.5 → 1" in view.diff.value
     assert (
-        bytes(view.image_a.value).startswith(PNG_MAGIC) and view.image_a.value != view.image_b.value
+        bytes(view.image_a.value).startswith(PICTURE) and view.image_a.value != view.image_b.value
     )
     result = op_lab.export_compared("B")
     assert result.spec_path == tmp_path / "exported-B.json" and result.spec_path.exists()
@@ -427,8 +429,8 @@ def test_zoom_shows_one_sample_large_with_its_record(op_lab):
     op_lab.zoom(3)
     view = op_lab.view_list[op_lab.views.selected_index]
     assert view.title == "zoom" and view.sample.value == 3
-    assert bytes(view.image.value).startswith(PNG_MAGIC)
-    assert bytes(view.original.value).startswith(PNG_MAGIC)
+    assert bytes(view.image.value).startswith(PICTURE)
+    assert bytes(view.original.value).startswith(PICTURE)
     assert "random_resized_crop: top" in view.record.value and "label:" in view.labels.value
     tiles = _by_class(op_lab, "genlab-tile")
     assert len(tiles) == 8  # one button over each tile of the grid

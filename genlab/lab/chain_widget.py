@@ -80,8 +80,8 @@ class ChainStepper(widgets.VBox):
             [
                 self.title,
                 widgets.HBox(controls, layout=widgets.Layout(flex_flow="row wrap")),
+                self.diagram,  # above the message, whose height changes, so it holds still
                 self.message,
-                self.diagram,
                 widgets.HTML("<b>history</b> (the driver's last actions, oldest first)"),
                 self.history_view,
             ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -70,9 +71,10 @@ def control_options(param: Param) -> tuple[str, dict[str, Any]]:
     if kind == "slider" and (param.high - param.low) / param.step > MAX_SLIDER_STEPS:
         return "BoundedFloatText", {"min": param.low, "max": param.high, "step": param.step}
     if kind == "slider":
+        low, high = _aligned(param)
         return "FloatSlider", {
-            "min": param.low,
-            "max": param.high,
+            "min": low,
+            "max": high,
             "step": param.step,
             "readout_format": f".{_decimals(param.step)}f",
         }
@@ -101,6 +103,23 @@ def control_options(param: Param) -> tuple[str, dict[str, Any]]:
     return "Text", {"continuous_update": False}
 
 
+def _aligned(param: Param) -> tuple[float, float]:
+    """A float slider's ends, moved inside the bounds onto the grid of steps through the
+    default: the browser's slider snaps values to ``min + k * step``, so with ``low=0.001``,
+    ``step=0.01`` it would turn a default of 1.0 into 1.001 the moment it is shown.
+
+    >>> from genlab.params import Float
+    >>> _aligned(Float(1.0, low=0.001, high=100.0, step=0.01))
+    (0.01, 100.0)
+    """
+    default, step = param.default, param.step
+    if not isinstance(default, (int, float)) or not param.low <= default <= param.high:
+        return param.low, param.high
+    below = math.floor((default - param.low) / step + 1e-9)
+    above = math.floor((param.high - default) / step + 1e-9)
+    return round(default - below * step, 10), round(default + above * step, 10)
+
+
 def _decimals(step: float) -> int:
     return len(f"{step:g}".partition(".")[2])
 
@@ -120,12 +139,25 @@ def parse_sequence(text: str) -> Any:
 
 
 def changed_params(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters of stage ``name`` whose values differ from its defaults."""
+    """The parameters of stage ``name`` whose values differ from its defaults (a float a slider
+    moved by a rounding error, 0.09999999999999999 for 0.1, is not a change).
+
+    >>> changed_params("hflip", {"p": 0.5}), changed_params("hflip", {"p": 0.8})
+    ({}, {'p': 0.8})
+    """
     try:
         defaults = registry.get(name).validate({})
     except ValueError:
         return dict(params)
-    return {k: v for k, v in params.items() if defaults.get(k) != v}
+    return {k: v for k, v in params.items() if not _same(defaults.get(k), v)}
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
 
 
 def format_members(members: Sequence[Any]) -> str:

@@ -113,7 +113,10 @@ def _freeze(value: Any) -> Any:
 
 
 def _stage_key(config: StageConfig, stream: str) -> tuple:
-    return (config.name, _freeze(config.params), stream)
+    """What a stage's output depends on: its name, its parameters and, only for a stage that
+    draws (``streamed``), its random stream; so a new draw does not read the files again."""
+    drawn = stream if registry.get(config.name).streamed else ""
+    return (config.name, _freeze(config.params), drawn)
 
 
 def _reusable(config: StageConfig) -> bool:

@@ -48,9 +48,9 @@ __all__ = [
 ]
 
 
-def image_widget(css_class: str) -> widgets.Image:
+def image_widget(css_class: str, image_format: str = "png") -> widgets.Image:
     """An image widget as wide as its box at most, carrying ``css_class``."""
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+    image = widgets.Image(format=image_format, layout=widgets.Layout(max_width="100%"))
     image.add_class(css_class)
     return image
 
@@ -97,7 +97,7 @@ class GridView(LabView):
 
     def build(self) -> widgets.Widget:
         self.png = b""
-        self.image = image_widget("genlab-grid")
+        self.image = image_widget("genlab-grid", self.lab.image_format)
         self.overlay = widgets.Box()
         self.overlay.add_class("genlab-tile-buttons")
         stack = widgets.Box([self.image, self.overlay])
@@ -145,7 +145,7 @@ class PairsView(LabView):
     title = "original vs processed"
 
     def build(self) -> widgets.Widget:
-        return image_widget("genlab-compare")
+        return image_widget("genlab-compare", self.lab.image_format)
 
     def render(self) -> None:
         model = self.lab.model
@@ -166,7 +166,7 @@ class DrawsView(LabView):
     title = "one image, many draws"
 
     def build(self) -> widgets.Widget:
-        return image_widget("genlab-draws")
+        return image_widget("genlab-draws", self.lab.image_format)
 
     def render(self) -> None:
         draws = self.lab.model.draws(16)
@@ -197,7 +197,7 @@ class OpAloneView(LabView):
             layout=widgets.Layout(width="22em"),
         )
         self.choice.add_class("genlab-op-choice")
-        self.image = image_widget("genlab-op-draws")
+        self.image = image_widget("genlab-op-draws", self.lab.image_format)
         return widgets.VBox([self.choice, self.image])
 
     def render(self) -> None:
@@ -242,8 +242,8 @@ class CompareView(LabView):
         self.mode = widgets.ToggleButtons(options=["batch", "one image, many draws"])
         self.mode.add_class("genlab-compare-mode")
         self.mode.observe(lambda _change: self.render(), names="value")
-        self.image_a = image_widget("genlab-grid-a")
-        self.image_b = image_widget("genlab-grid-b")
+        self.image_a = image_widget("genlab-grid-a", self.lab.image_format)
+        self.image_b = image_widget("genlab-grid-b", self.lab.image_format)
         self.result = widgets.HTML()
         self.result.add_class("genlab-compare-result")
         lab = self.lab
@@ -313,14 +313,20 @@ class ZoomView(LabView):
         self.sample.observe(lambda _change: self.render(), names="value")
         self.labels = widgets.HTML()
         self.labels.add_class("genlab-zoom-labels")
-        self.original = image_widget("genlab-zoom-original")
-        self.image = image_widget("genlab-zoom-image")
+        self.original = image_widget("genlab-zoom-original", self.lab.image_format)
+        self.image = image_widget("genlab-zoom-image", self.lab.image_format)
         self.record = widgets.HTML()
         self.record.add_class("genlab-zoom-record")
         pictures = widgets.HBox(
             [
-                widgets.VBox([widgets.HTML("<b>original</b>"), self.original]),
-                widgets.VBox([widgets.HTML("<b>processed</b>"), self.image]),
+                widgets.VBox(
+                    [widgets.HTML("<b>processed</b>"), self.image],
+                    layout=widgets.Layout(width="64%"),
+                ),
+                widgets.VBox(
+                    [widgets.HTML("<b>original</b>"), self.original],
+                    layout=widgets.Layout(width="34%"),
+                ),
             ]
         )
         return widgets.VBox([self.sample, self.labels, pictures, self.record])

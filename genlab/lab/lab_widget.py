@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,9 @@ class PipelineLab(widgets.VBox):
     export_stem
         Default path (without suffix) the *export* button writes ``.json`` and ``.py`` to.
     image_format
-        ``"png"`` or ``"jpeg"`` for the grid pictures.
+        ``"jpeg"`` (quality 90: some 20 times faster to encode than PNG and a quarter of the
+        bytes, the largest share of a redraw otherwise) or ``"png"`` (lossless) for the pictures
+        of samples.
     tile_px
         Side of a tile in the grids, in pixels (say 160 on a wide screen).
 
@@ -85,7 +88,7 @@ class PipelineLab(widgets.VBox):
         batch_index: int = 0,
         throttle: float = 0.15,
         export_stem: str | os.PathLike = "genlab-export/pipeline",
-        image_format: str = "png",
+        image_format: str = "jpeg",
         tile_px: int = 112,
     ) -> None:
         self.model = LabModel(
@@ -456,12 +459,16 @@ class PipelineLab(widgets.VBox):
     def _redraw(self) -> None:
         """Redraw the grid, the status line, the class line and the memory table."""
         model = self.model
+        started = time.perf_counter()
         self.view(GridView).render()
+        self.picture_seconds = time.perf_counter() - started
         self.redraws += 1
         self.status.value = (
             f"<span class='genlab-status-text'>{html.escape(self.header())} &middot; "
             f"{len(model.pipeline)} batches per epoch &middot; stages ran in "
-            f"{model.last.seconds * 1000:.0f} ms</span>"
+            f"<span class='genlab-stage-ms'>{model.last.seconds * 1000:.0f}</span> ms, "
+            f"picture in <span class='genlab-picture-ms'>{self.picture_seconds * 1000:.0f}</span>"
+            " ms</span>"
         )
         self.class_line.value = class_line_html(model.class_counts())
         self.memory_table.value = memory_html(self.model)

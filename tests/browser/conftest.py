@@ -11,6 +11,7 @@ Tests here are marked ``browser`` and skipped, with the reason, only when Playwr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -98,15 +99,12 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="package")
-def jupyterlab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """Start JupyterLab over a temporary copy of ``notebooks/``; yield its URL and folders."""
-    reason = _missing_requirement()
-    if reason is not None:
-        pytest.skip(f"browser test skipped: {reason}")
-    base = tmp_path_factory.mktemp("jupyterlab")
+@contextlib.contextmanager
+def running_jupyterlab(base: Path, notebooks: Path = NOTEBOOKS) -> Iterator[dict]:
+    """Run JupyterLab over a copy of ``notebooks`` with its own folders under ``base``; yield its
+    URL and folders, stop it (by its PID) on exit. Used by the fixture and the benchmarks."""
     root_dir = base / "root"
-    shutil.copytree(NOTEBOOKS, root_dir, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(notebooks, root_dir, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     settings_dir = base / "settings"
     notification = settings_dir / "@jupyterlab" / "apputils-extension"
     notification.mkdir(parents=True)
@@ -141,6 +139,16 @@ def jupyterlab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
         yield {"url": base_url, "root_dir": root_dir, "log": log_path, "pid": process.pid}
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="package")
+def jupyterlab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """Start JupyterLab over a temporary copy of ``notebooks/``; yield its URL and folders."""
+    reason = _missing_requirement()
+    if reason is not None:
+        pytest.skip(f"browser test skipped: {reason}")
+    with running_jupyterlab(tmp_path_factory.mktemp("jupyterlab")) as server:
+        yield server
 
 
 class LabPage:

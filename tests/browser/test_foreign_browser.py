@@ -12,6 +12,7 @@ from .test_lab_browser import (
     _wait_for_change,
     _wait_until_settled,
     click_export,
+    unfold,
 )
 
 pytestmark = pytest.mark.browser
@@ -33,6 +34,13 @@ def test_albumentations_slider_moves_and_the_grid_changes(lab, jupyterlab_server
     lab.wait_kernel_idle()
     _wait_until_settled(page, [".genlab-memory", "img.genlab-grid", ".genlab-stages"])
     assert page.locator(".jupyter-widgets-error-widget").count() == 0, "a widget failed to render"
+
+    # OpenCV's constants by name, the integers albumentations takes kept as values
+    border = page.locator(f"{ROTATE} .genlab-param-border_mode select").first
+    assert "BORDER_REFLECT_101" in border.locator("option").all_text_contents()
+    interpolation = page.locator(f"{ROTATE} .genlab-param-interpolation select").first
+    assert interpolation.evaluate("el => el.options[el.selectedIndex].text") == "INTER_LINEAR"
+    unfold(page, "albumentations\\.Rotate")
 
     # the notebook set Rotate's p to 0.8 through the lab's methods: the slider shows it
     readout = f"{ROTATE} .genlab-param-p .widget-readout"
