@@ -29,6 +29,7 @@ from genlab.lab.tiles import (
     soft_labels,
 )
 from genlab.memory import format_bytes
+from genlab.overlay import dropped_ids
 
 if TYPE_CHECKING:
     from genlab.lab.lab_widget import PipelineLab
@@ -77,8 +78,18 @@ class LabView:
         """Redraw the view from the lab's model."""
         raise NotImplementedError
 
+    def drawn(self, targets, dashed=None, count: int | None = None) -> dict:
+        """The targets a picture draws over its images (with the lab's show/hide switches):
+        none for classification, nor when they are not one per image (``count``)."""
+        if targets is None or (count is not None and len(targets) != count):
+            return {}
+        show = {name: c.value for name, c in self.lab.target_show.items()}
+        fmt = self.lab.model.pipeline.target_format
+        return {"targets": targets, "target_format": fmt, "show": show, "dashed": dashed}
+
     def picture(self, images, titles, header: str = "", columns: int = 4, **options) -> bytes:
-        """A grid of tiles, encoded in the lab's image format."""
+        """A grid of tiles, encoded in the lab's image format (``options``: as
+        :func:`~genlab.lab.tiles.grid_picture`'s, e.g. the targets of :meth:`drawn`)."""
         mosaic = grid_picture(
             images, titles, header, columns=columns, size=self.lab.tile_px, **options
         )
@@ -111,7 +122,7 @@ class GridView(LabView):
             return
         labels = soft_labels(batch.y, model.pipeline.class_names)
         shown = displayable_batch(batch.x)[: self.capacity]
-        self.png = self.picture(shown, labels, self.lab.header())
+        self.png = self.picture(shown, labels, self.lab.header(), **self.drawn(batch.targets))
         self.image.value = self.png
         if len(self.overlay.children) != len(shown):
             self.overlay.children = self._buttons(len(shown))
@@ -157,7 +168,13 @@ class PairsView(LabView):
         pairs = [img for i in range(n) for img in (original.x[i], shown[i])]
         labels = soft_labels(processed.y, model.pipeline.class_names)
         titles = [t for i in range(n) for t in (f"original\n{labels[i]}", "processed\n")]
-        self.widget.value = self.picture(pairs, titles, "original | processed")
+        drawn, header = {}, "original | processed"
+        t_o, t_p = original.targets, processed.targets
+        if t_o is not None and t_p is not None:  # instances an op dropped: dashed on the original
+            targets = [t for i in range(n) for t in (t_o[i], t_p[i])]
+            gone = [d for i in range(n) for d in (dropped_ids(t_o[i], t_p[i]), ())]
+            drawn, header = self.drawn(targets, gone), "original | processed (dashed: dropped)"
+        self.widget.value = self.picture(pairs, titles, header, **drawn)
 
 
 class DrawsView(LabView):
@@ -175,6 +192,7 @@ class DrawsView(LabView):
                 displayable_batch(draws.x),
                 [f"draw {k}" for k in range(16)],
                 "one image under 16 draws (seeds seed..seed+15)",
+                **self.drawn(draws.targets, count=len(draws.x)),
             )
 
 
@@ -223,6 +241,7 @@ class OpAloneView(LabView):
             titles,
             f"{position + 1}. {name} alone on one image, 16 draws",
             muted=muted,
+            **self.drawn(draws.targets, count=len(draws.x)),
         )
 
 

@@ -184,6 +184,18 @@ class PipelineLab(widgets.VBox):
         self.views.observe(lambda _change: self._render_views(), names="selected_index")
         self.class_line = _html("genlab-class-line")
         self.memory_table = _html("genlab-memory")
+        self.target_show = {  # drawn over the pictures when the batches carry targets
+            name: widgets.Checkbox(
+                value=True, description=name, indent=False, layout=widgets.Layout(width="7em")
+            )
+            for name in ("boxes", "masks", "keypoints", "labels")
+        }
+        for name, checkbox in self.target_show.items():
+            checkbox.add_class(f"genlab-show-{name}")
+            checkbox.observe(lambda _change: self._redraw(), names="value")
+        self.target_toggles = widgets.HBox(list(self.target_show.values()))
+        self.target_toggles.add_class("genlab-target-toggles")
+        self.target_toggles.layout.display = "none"
         new_draw = button(
             "new draw",
             "genlab-new-draw",
@@ -193,7 +205,13 @@ class PipelineLab(widgets.VBox):
         pin = button("pin as A", "genlab-pin-top", self.pin, "keep these settings as A and compare")
         buttons = [button("next batch", "genlab-next-batch", self.next_batch), new_draw, pin]
         return widgets.VBox(
-            [widgets.HBox([*buttons, self.status]), self.views, self.class_line, self.memory_table],
+            [
+                widgets.HBox([*buttons, self.status]),
+                self.target_toggles,
+                self.views,
+                self.class_line,
+                self.memory_table,
+            ],  # fmt: skip
             layout=widgets.Layout(width="54%"),
         )
 
@@ -460,6 +478,8 @@ class PipelineLab(widgets.VBox):
         """Redraw the grid, the status line, the class line and the memory table."""
         model = self.model
         started = time.perf_counter()
+        has_targets = model.last.batch.targets is not None
+        self.target_toggles.layout.display = None if has_targets else "none"
         self.view(GridView).render()
         self.picture_seconds = time.perf_counter() - started
         self.redraws += 1

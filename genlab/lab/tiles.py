@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from genlab.overlay import draw_targets, format_options
 from genlab.plotting import displayable
 
 __all__ = [
@@ -155,15 +156,30 @@ def grid_picture(
     columns: int = 4,
     size: int = 112,
     muted: Sequence[bool] = (),
+    targets: Sequence | None = None,
+    target_format: Any = None,
+    show: dict | None = None,
+    dashed: Sequence | None = None,
 ) -> np.ndarray:
     """A grid of ``images``, each titled; a title holding ``"\\n"`` takes two lines.
 
-    ``muted[i]`` greys the title of image ``i``.
+    ``muted[i]`` greys the title of image ``i``. ``targets`` (one
+    :class:`~genlab.targets.Targets` or None per image, in the image's pixels) are drawn over
+    the fitted images by :func:`genlab.overlay.draw_targets` with the names and skeleton of
+    ``target_format`` and the switches in ``show`` (``boxes``, ``masks``, ``keypoints``,
+    ``labels``); ``dashed[i]`` holds the ids of image ``i``'s instances drawn dashed (dropped).
     """
     split = [str(t).split("\n") for t in titles]
     lines = max((len(s) for s in split), default=1)
+    options = {**format_options(target_format), **(show or {})}
     tiles = []
     for i, image in enumerate(images):
+        if targets is not None and i < len(targets) and targets[i] is not None:
+            gone = dashed[i] if dashed is not None and i < len(dashed) else ()
+            image = draw_targets(
+                fit(_rgb(image), size), targets[i], canvas_size=image.shape[:2], dashed=gone,
+                **options,
+            )  # fmt: skip
         text = split[i] if i < len(split) else []
         grey = [i < len(muted) and bool(muted[i])] * len(text)
         tiles.append(_pad_lines(tile(image, text, size, grey), size, lines))
