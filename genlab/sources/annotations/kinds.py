@@ -20,6 +20,8 @@ class TargetSettings(Param):
     kind = "targets"
 
     def coerce(self, value: Any) -> dict:
+        """The settings as :meth:`TargetFormat.to_dict` gives them; pairs of keypoint names are
+        checked against the file's keypoints when the source is listed."""
         if isinstance(value, TargetFormat):
             return value.to_dict()
         if not isinstance(value, dict):
@@ -58,6 +60,7 @@ class AnnotatedSource(SourceKind):
     def batches(
         self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
     ) -> Iterator[Batch]:
+        """The listing's batches, each sample with its targets."""
         from . import attach_targets
 
         for batch in super().batches(params, listing, seed=seed, epoch=epoch, split=split):
@@ -65,6 +68,8 @@ class AnnotatedSource(SourceKind):
 
 
 class CocoSource(AnnotatedSource):
+    """A COCO annotation file (:mod:`genlab.sources.annotations.coco`)."""
+
     name, method, positional = "coco", "from_coco", "annotations"
     params = {
         "annotations": Text("", help="a COCO JSON file (path or fsspec URL)"),
@@ -74,6 +79,7 @@ class CocoSource(AnnotatedSource):
     }  # fmt: skip
 
     def listing(self, params: dict):
+        """The COCO file's listing."""
         from .coco import index_coco
 
         return index_coco(
@@ -83,6 +89,8 @@ class CocoSource(AnnotatedSource):
 
 
 class _FolderKind(AnnotatedSource):
+    """A dataset folder listed by ``index``."""
+
     positional = "root"
     params = {
         "root": Text("", help="the dataset folder (local path or fsspec URL)"),
@@ -91,6 +99,7 @@ class _FolderKind(AnnotatedSource):
     }
 
     def listing(self, params: dict):
+        """The folder's listing."""
         return self.index(
             params["root"], class_names=params["class_names"], targets=params["targets"],
             on_error=params["on_error"], policy=self.policy(params),
@@ -98,30 +107,39 @@ class _FolderKind(AnnotatedSource):
 
 
 class YoloSource(_FolderKind):
+    """A YOLO folder (:mod:`genlab.sources.annotations.yolo`)."""
+
     name, method = "yolo", "from_yolo"
 
     @staticmethod
     def index(root, **kw):
+        """List the folder (:func:`~genlab.sources.annotations.yolo.index_yolo`)."""
         from .yolo import index_yolo
 
         return index_yolo(root, **kw)
 
 
 class VocSource(_FolderKind):
+    """A Pascal VOC folder (:mod:`genlab.sources.annotations.voc`)."""
+
     name, method = "voc", "from_voc"
 
     @staticmethod
     def index(root, **kw):
+        """List the folder (:func:`~genlab.sources.annotations.voc.index_voc`)."""
         from .voc import index_voc
 
         return index_voc(root, **kw)
 
 
 class SegmentationSource(_FolderKind):
+    """A semantic-segmentation folder (:mod:`genlab.sources.annotations.segfolder`)."""
+
     name, method = "segmentation", "from_segmentation"
 
     @staticmethod
     def index(root, **kw):
+        """List the folder (:func:`~genlab.sources.annotations.segfolder.index_segmentation`)."""
         from .segfolder import index_segmentation
 
         return index_segmentation(root, **kw)
