@@ -9,7 +9,7 @@ from ...batch import Batch
 from ...params import Bool, Choice, Param, Text
 from ...targets import TargetFormat
 from ..dataset import BATCH_PARAMS
-from ..kinds import SourceKind, _Names
+from ..kinds import SourceKind, _Names, _Table
 
 __all__ = ["ANNOTATED_KINDS", "TargetSettings"]
 
@@ -145,4 +145,36 @@ class SegmentationSource(_FolderKind):
         return index_segmentation(root, **kw)
 
 
-ANNOTATED_KINDS = (CocoSource(), YoloSource(), VocSource(), SegmentationSource())
+class AnnotatedTableSource(AnnotatedSource):
+    """A table of image paths with boxes / labels / mask-path columns
+    (:mod:`genlab.sources.annotations.table`)."""
+
+    name, method, positional = "annotated_table", "from_annotated_table", "table"
+    params = {
+        "table": _Table("", help="a CSV/Parquet path or URL, or the table's columns"),
+        "path_column": Text("path", help="the column of image paths"),
+        "boxes_column": Text("boxes", help="the column of each image's boxes (a list, or JSON text)"),
+        "labels_column": Text("labels", help="the column of the boxes' classes"),
+        "mask_column": Text("", help="the column of semantic mask paths (none when empty)"),
+        "root": Text("", help="folder or fsspec URL the paths are relative to"),
+        "class_names": _Names(None, optional=True, help="the classes, in label order"),
+        **_common(),
+    }  # fmt: skip
+
+    def listing(self, params: dict):
+        """The table's listing."""
+        from .table import index_annotated_table
+
+        names = ("path_column", "boxes_column", "labels_column", "mask_column", "root", "class_names", "targets", "on_error")  # fmt: skip
+        return index_annotated_table(
+            params["table"], **{k: params[k] for k in names}, policy=self.policy(params)
+        )
+
+
+ANNOTATED_KINDS = (
+    CocoSource(),
+    YoloSource(),
+    VocSource(),
+    SegmentationSource(),
+    AnnotatedTableSource(),
+)
