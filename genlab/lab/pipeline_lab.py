@@ -579,9 +579,10 @@ class PipelineLab(widgets.VBox):
         self._stale_views = set(range(1, len(_VIEWS)))
         self._render_views()
 
-    def _drawn(self, targets, dashed=None) -> dict:
-        """The targets a grid draws (with the show/hide switches), none for classification."""
-        if targets is None:
+    def _drawn(self, targets, dashed=None, count=None) -> dict:
+        """The targets a grid draws (with the show/hide switches), none for classification or
+        when they are not one per image (``count``)."""
+        if targets is None or (count is not None and len(targets) != count):
             return {}
         show = {name: c.value for name, c in self.target_show.items()}
         fmt = self.model.pipeline.target_format
@@ -651,6 +652,7 @@ class PipelineLab(widgets.VBox):
                     displayable_batch(draws.x),
                     [f"draw {k}" for k in range(16)],
                     "one image under 16 draws (seeds seed..seed+15)",
+                    **self._drawn(draws.targets, count=len(draws.x)),
                 )
         elif view == "one op alone":
             position = self.op_choice.value
@@ -667,6 +669,7 @@ class PipelineLab(widgets.VBox):
                     displayable_batch(draws.x),
                     titles,
                     f"{position + 1}. {name} alone on one image, 16 draws",
+                    **self._drawn(draws.targets, count=len(draws.x)),
                 )
         elif view == "class mix":
             counts = model.class_counts() if model.pipeline.multi_label else None
