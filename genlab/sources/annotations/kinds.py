@@ -20,7 +20,7 @@ class TargetSettings(Param):
     kind = "targets"
 
     def coerce(self, value: Any) -> dict:
-        """The settings as :meth:`TargetFormat.to_dict` gives them; pairs of keypoint names are
+        """The settings as :meth:`~genlab.targets.TargetFormat.to_dict` gives them; pairs of keypoint names are
         checked against the file's keypoints when the source is listed."""
         if isinstance(value, TargetFormat):
             return value.to_dict()
