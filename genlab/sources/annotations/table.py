@@ -114,7 +114,10 @@ def index_annotated_table(
         mask = storage.join(root, str(mask)) if mask and root and not storage.is_url(str(mask)) else mask  # fmt: skip
         rows.append((row, full, boxes, labels, mask or None))
     given = tuple(class_names or ())
-    names = given or tuple(sorted({str(v) for *_, labels, _ in rows for v in labels}))
+    values = [v for *_, labels, _ in rows for v in labels]
+    if not given and values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        given = tuple(str(i) for i in range(max(values) + 1))  # class numbers, in numeric order
+    names = given or tuple(sorted({str(v) for v in values}))
     index = {n: i for i, n in enumerate(names)}
     paths, records, numbers = [], [], []
     for row, full, boxes, labels, mask in rows:
