@@ -304,6 +304,21 @@ class Pipeline:
         return cls._annotated("segmentation", stages, {**given, **settings})
 
     @classmethod
+    def from_annotated_table(
+        cls, table: Any, path_column: str = "path", boxes_column: str = "boxes",
+        labels_column: str = "labels", *, stages: Sequence[Any] | None = None, **settings: Any,
+    ) -> Pipeline:  # fmt: skip
+        """A pipeline over a table with one row per image: its path, boxes and their labels
+        (``mask_column``: a semantic mask path); ``table`` as :meth:`from_table`'s; settings as
+        :meth:`from_yolo`'s plus ``root`` and ``mask_column``."""
+        from .sources.annotations.table import annotated_columns
+
+        columns = [path_column, boxes_column, labels_column, settings.get("mask_column", "")]
+        given = {"table": annotated_columns(table, columns), "path_column": path_column,
+                 "boxes_column": boxes_column, "labels_column": labels_column}  # fmt: skip
+        return cls._annotated("annotated_table", stages, {**given, **settings})
+
+    @classmethod
     def _annotated(cls, kind: str, stages: Sequence[Any] | None, given: dict) -> Pipeline:
         declared = _source_kind(kind).params
         source = {k: v for k, v in given.items() if k in declared}

@@ -281,3 +281,72 @@ def test_flip_pairs_are_checked_against_the_keypoints_the_file_names(shapes):
         ValueError, match=r"parameter 'targets' targets: unknown setting\(s\) \['min_size'\]"
     ):
         genlab.Pipeline.from_yolo(shapes, targets={"min_size": 3})
+
+
+# -- tables with boxes, labels and mask-path columns ------------------------------------------
+
+
+def _table(root, box_format="xyxy"):
+    from genlab.targets import boxes_from_xyxy
+
+    rows = {"file": [], "boxes": [], "classes": [], "mask": []}
+    for k in range(2 * N):
+        truth = _truth(f"shapes-{k:05d}")
+        rows["file"].append(f"images/shapes-{k:05d}.jpg")
+        rows["boxes"].append(boxes_from_xyxy(truth.boxes, box_format).tolist())
+        rows["classes"].append([SHAPE_CLASSES[i] for i in truth.labels])
+        rows["mask"].append(f"masks/shapes-{k:05d}.png")
+    return rows
+
+
+def test_an_annotated_table_gives_the_exact_targets(shapes, tmp_path):
+    rows = _table(shapes, "xywh")
+    p = genlab.Pipeline.from_annotated_table(
+        rows, "file", "boxes", "classes", root=str(shapes), mask_column="mask",
+        class_names=SEG_NAMES, targets={"box_format": "xywh"}, batch_size=3, stages=[READ],
+    )  # fmt: skip
+    seen = 0
+    for batch in p:
+        for path, t in zip(batch.info.paths, batch.targets):
+            truth = _truth(path)
+            seen += 1
+            np.testing.assert_allclose(t.boxes, truth.boxes, atol=1e-4)
+            assert t.labels.tolist() == (truth.labels + 1).tolist()  # names: background first
+            np.testing.assert_array_equal(t.mask, (truth.masks * (truth.labels[:, None, None] + 1)).sum(0))  # fmt: skip
+    assert seen == 2 * N and not p.report.skipped
+    assert genlab.Pipeline.from_spec(p.to_spec()) == p
+    # the same table as a CSV file, cells as JSON text
+    import csv
+
+    with open(tmp_path / "t.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["file", "boxes", "classes"])
+        for file, boxes, classes in zip(rows["file"], rows["boxes"], rows["classes"]):
+            writer.writerow([file, json.dumps(boxes), json.dumps(classes)])
+    q = genlab.Pipeline.from_annotated_table(
+        str(tmp_path / "t.csv"), "file", "boxes", "classes", root=str(shapes),
+        targets={"box_format": "xywh"}, shuffle=False, stages=[READ],
+    )  # fmt: skip
+    first = next(iter(q))
+    np.testing.assert_allclose(first.targets[0].boxes, _truth(first.info.paths[0]).boxes, atol=1e-4)
+    assert q.class_names == tuple(sorted(SHAPE_CLASSES))
+
+
+def test_an_annotated_table_reports_bad_rows_and_boxes(shapes):
+    rows = _table(shapes)
+    rows["boxes"][0][0] = [10, 10, 5, 20]  # negative width
+    rows["classes"][1][0] = "circle"  # unknown class
+    rows["boxes"][2] = rows["boxes"][2][:-1]  # one box fewer than labels
+    rows["boxes"][3][0] = [90, 10, 140, 20]  # beyond the 96 pixel wide image
+    kw = {"root": str(shapes), "class_names": list(SHAPE_CLASSES), "batch_size": 8, "shuffle": False}  # fmt: skip
+    p = genlab.Pipeline.from_annotated_table(rows, "file", "boxes", "classes", stages=[READ], **kw)
+    with pytest.warns(UserWarning):
+        batch = next(iter(p))
+    reasons = [r for _, r in p.report.ignored]
+    assert any("row 0 box 0" in r and "negative or zero size" in r for r in reasons)
+    assert any("row 1 box 0" in r and "class -1 is unknown" in r for r in reasons)
+    assert any("row 2" in r and "boxes but" in r for r in reasons)
+    assert len(batch.targets) == 2 * N - 2  # row 2 left out when listed, row 3 when read
+    assert "is outside the 96x64 image" in dict(p.report.skipped)[str(shapes / "images/shapes-00003.jpg")]  # fmt: skip
+    with pytest.raises(ValueError, match=r"row 2 of .*shapes-00002.jpg.*\d boxes but \d labels"):
+        len(genlab.Pipeline.from_annotated_table(rows, "file", "boxes", "classes", on_error="raise", **kw))  # fmt: skip

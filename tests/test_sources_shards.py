@@ -223,7 +223,7 @@ def test_specs_record_shards_and_retry_and_rebuild_the_same_batches(shards, tmp_
     spec["source"]["name"] = "webdataset"
     with pytest.raises(
         ValueError,
-        match=r"unknown source 'webdataset'; known source kinds: \['coco', 'dataset', 'hf', 'parquet', 'segmentation', 'shards', 'table', 'voc', 'yolo'\]",
+        match=r"unknown source 'webdataset'; known source kinds: \['annotated_table', 'coco', 'dataset', 'hf', 'parquet', 'segmentation', 'shards', 'table', 'voc', 'yolo'\]",
     ):
         Pipeline.from_spec(spec)
 

@@ -7,6 +7,8 @@ coco           ``Pipeline.from_coco``          a COCO JSON: boxes, polygon / RLE
 yolo           ``Pipeline.from_yolo``          ``images/`` + ``labels/*.txt`` (``class cx cy w h``)
 voc            ``Pipeline.from_voc``           ``JPEGImages/`` (or ``images/``) + ``Annotations/*.xml``
 segmentation   ``Pipeline.from_segmentation``  ``images/`` + ``masks/`` (class-id PNGs, same stems)
+annotated_     ``Pipeline.from_annotated_``    a table: path, boxes, labels (and mask path) columns
+table          ``table``
 =============  ==============================  ================================================
 
 Each lists its annotations once into an :class:`AnnotatedIndex` (one compact :class:`Record` per
@@ -57,7 +59,8 @@ class Record:
     (YOLO, whose files do not say the size). ``size`` is ``(height, width)`` when the
     annotations declare it, else read from the image's header per batch. ``segmentations``
     holds one COCO segmentation (polygons or RLE) or None per instance; ``mask_path`` names a
-    semantic class-id mask file.
+    semantic class-id mask file. ``check_size``: the boxes are checked against the image's size
+    (read from its header) per batch, for annotations that do not declare the size.
     """
 
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
@@ -68,6 +71,7 @@ class Record:
     keypoints: np.ndarray | None = None
     segmentations: tuple | None = None
     mask_path: str | None = None
+    check_size: bool = False  # pixel boxes checked against the image's size when read
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,9 +199,13 @@ def _semantic_mask(path: str, size: tuple[int, int], n_classes: int, policy) -> 
 def record_targets(record: Record, path: str, n_classes: int = 256, policy=None) -> Targets:
     """The :class:`~genlab.targets.Targets` of one image, masks decoded, boxes in pixels."""
     size = record.size
-    if size is None and (record.normalized or record.mask_path or record.segmentations):
+    if size is None and (record.normalized or record.mask_path or record.segmentations or record.check_size):  # fmt: skip
         size = image_size(path, policy)
     boxes = record.boxes
+    if record.check_size:
+        boxes, keep, bad = check_instances(boxes, record.labels, 2**62, size=size)
+        if bad:
+            raise BadAnnotation(f"box {bad[0][0]}: {bad[0][1]}")
     if record.normalized:
         boxes = boxes * np.array([size[1], size[0], size[1], size[0]], np.float32)
     masks = mask = None

@@ -9,10 +9,11 @@ from ...batch import Batch
 from ...params import Bool, Choice, Param, Text
 from ...targets import TargetFormat
 from ..dataset import BATCH_PARAMS
-from ..source_kind import SourceKind, _Names
+from ..source_kind import SourceKind, _Names, _Table
 from . import attach_targets
 from .coco import index_coco
 from .segfolder import index_segmentation
+from .table import index_annotated_table
 from .voc import index_voc
 from .yolo import index_yolo
 
@@ -25,6 +26,8 @@ class TargetSettings(Param):
     kind = "targets"
 
     def coerce(self, value: Any) -> dict:
+        """The settings as :meth:`~genlab.targets.TargetFormat.to_dict` gives them; pairs of keypoint names are
+        checked against the file's keypoints when the source is listed."""
         if isinstance(value, TargetFormat):
             return value.to_dict()
         if not isinstance(value, dict):
@@ -63,11 +66,14 @@ class AnnotatedSource(SourceKind):
     def batches(
         self, params: dict, listing: Any, *, seed: int, epoch: int, split: tuple[int, int]
     ) -> Iterator[Batch]:
+        """The listing's batches, each sample with its targets."""
         for batch in super().batches(params, listing, seed=seed, epoch=epoch, split=split):
             yield attach_targets(batch, listing)
 
 
 class CocoSource(AnnotatedSource):
+    """A COCO annotation file (:mod:`genlab.sources.annotations.coco`)."""
+
     name, method, positional = "coco", "from_coco", "annotations"
     params = {
         "annotations": Text("", help="a COCO JSON file (path or fsspec URL)"),
@@ -77,6 +83,7 @@ class CocoSource(AnnotatedSource):
     }  # fmt: skip
 
     def listing(self, params: dict):
+        """The COCO file's listing."""
         return index_coco(
             params["annotations"], params["images_root"], targets=params["targets"],
             masks=params["masks"], on_error=params["on_error"], policy=self.policy(params),
@@ -84,6 +91,8 @@ class CocoSource(AnnotatedSource):
 
 
 class _FolderKind(AnnotatedSource):
+    """A dataset folder listed by ``index``."""
+
     positional = "root"
     params = {
         "root": Text("", help="the dataset folder (local path or fsspec URL)"),
@@ -92,6 +101,7 @@ class _FolderKind(AnnotatedSource):
     }
 
     def listing(self, params: dict):
+        """The folder's listing."""
         return self.index(
             params["root"], class_names=params["class_names"], targets=params["targets"],
             on_error=params["on_error"], policy=self.policy(params),
@@ -99,27 +109,66 @@ class _FolderKind(AnnotatedSource):
 
 
 class YoloSource(_FolderKind):
+    """A YOLO folder (:mod:`genlab.sources.annotations.yolo`)."""
+
     name, method = "yolo", "from_yolo"
 
     @staticmethod
     def index(root, **kw):
+        """List the folder (:func:`~genlab.sources.annotations.yolo.index_yolo`)."""
         return index_yolo(root, **kw)
 
 
 class VocSource(_FolderKind):
+    """A Pascal VOC folder (:mod:`genlab.sources.annotations.voc`)."""
+
     name, method = "voc", "from_voc"
 
     @staticmethod
     def index(root, **kw):
+        """List the folder (:func:`~genlab.sources.annotations.voc.index_voc`)."""
         return index_voc(root, **kw)
 
 
 class SegmentationSource(_FolderKind):
+    """A semantic-segmentation folder (:mod:`genlab.sources.annotations.segfolder`)."""
+
     name, method = "segmentation", "from_segmentation"
 
     @staticmethod
     def index(root, **kw):
+        """List the folder (:func:`~genlab.sources.annotations.segfolder.index_segmentation`)."""
         return index_segmentation(root, **kw)
 
 
-ANNOTATED_KINDS = (CocoSource(), YoloSource(), VocSource(), SegmentationSource())
+class AnnotatedTableSource(AnnotatedSource):
+    """A table of image paths with boxes / labels / mask-path columns
+    (:mod:`genlab.sources.annotations.table`)."""
+
+    name, method, positional = "annotated_table", "from_annotated_table", "table"
+    params = {
+        "table": _Table("", help="a CSV/Parquet path or URL, or the table's columns"),
+        "path_column": Text("path", help="the column of image paths"),
+        "boxes_column": Text("boxes", help="the column of each image's boxes (a list, or JSON text)"),
+        "labels_column": Text("labels", help="the column of the boxes' classes"),
+        "mask_column": Text("", help="the column of semantic mask paths (none when empty)"),
+        "root": Text("", help="folder or fsspec URL the paths are relative to"),
+        "class_names": _Names(None, optional=True, help="the classes, in label order"),
+        **_common(),
+    }  # fmt: skip
+
+    def listing(self, params: dict):
+        """The table's listing."""
+        names = ("path_column", "boxes_column", "labels_column", "mask_column", "root", "class_names", "targets", "on_error")  # fmt: skip
+        return index_annotated_table(
+            params["table"], **{k: params[k] for k in names}, policy=self.policy(params)
+        )
+
+
+ANNOTATED_KINDS = (
+    CocoSource(),
+    YoloSource(),
+    VocSource(),
+    SegmentationSource(),
+    AnnotatedTableSource(),
+)
