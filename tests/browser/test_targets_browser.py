@@ -3,13 +3,12 @@ switchable, a rotation slider redrawing them."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import nbformat
 import pytest
 
-from .test_lab_browser import WAIT_MS, _grid_src, _wait_for_change, _wait_until_settled
+from .test_lab_browser import WAIT_MS, _grid_src, _wait_for_change, _wait_until_settled, unfold
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +55,8 @@ def _open_targets_lab(lab, root_dir) -> None:
 
 
 def _rotate(page) -> None:
-    """Move the upper end of the rotation's degrees to its maximum."""
+    """Move the upper end of the rotation's degrees to its maximum (its folded box opened first)."""
+    unfold(page, "random_rotation")
     handle = page.locator(f"{ROTATION} .genlab-param-degrees .noUi-handle[role=slider]").last
     handle.scroll_into_view_if_needed()
     handle.focus()
@@ -108,11 +108,6 @@ def test_boxes_and_masks_are_drawn_switchable_and_redrawn_by_the_rotation_slider
     lab.screenshot("targets-lab")
 
 
-@pytest.mark.xfail(
-    importlib.util.find_spec("genlab.transforms.target_kernels") is None,
-    strict=True,
-    reason="ops move targets once the targets-ops branch (genlab.transforms.target_kernels) is merged",
-)
 def test_the_rotation_slider_moves_the_boxes(lab, jupyterlab_server):
     page = lab.page
     root_dir = jupyterlab_server["root_dir"]
