@@ -34,7 +34,7 @@ import numpy as np
 
 from ..params import Float
 from .op import BatchOp, get_op, probability, register_op
-from .replay import replay
+from .records import replay
 
 __all__ = ["mixup", "cutmix", "replay_batch"]
 
