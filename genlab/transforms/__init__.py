@@ -21,7 +21,7 @@ from __future__ import annotations
 from . import colour, geometry, groups, mixing, noise, policies  # noqa: F401  (registers the ops)
 from .classic import augment
 from .op import KINDS, BatchOp, Op, get_op, op_names, register_op, stream_name
-from .replay import replay, replay_targets
+from .records import replay, replay_targets
 
 __all__ = [
     "KINDS",

@@ -36,7 +36,7 @@ from ..batch import BatchInfo
 from ..ops.targets_paste import paste_targets
 from ..params import Float
 from .op import BatchOp, get_op, probability, register_op
-from .replay import replay, replay_targets
+from .records import replay, replay_targets
 from .target_kernels import carry_mixed, register_mixed_kernel
 
 __all__ = ["mixup", "cutmix", "replay_batch"]

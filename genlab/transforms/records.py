@@ -1,4 +1,4 @@
-"""Replay: apply the records a pipeline stored in ``batch.info.applied`` to an image again, exactly.
+"""Replaying records: apply what a pipeline stored in ``batch.info.applied`` to an image again, exactly.
 
 Every record is an op record, ``{"op": name, **drawn}``, looked up in the one stage registry
 (:func:`~genlab.transforms.op.get_op`). The compatibility path: the members of the classic
