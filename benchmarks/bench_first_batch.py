@@ -14,6 +14,11 @@ row: the peak PSS of the row's process tree (sampled every 20 ms from outside, s
 counted once), the PSS at the first batch and at the end (memory must not grow), and the peak of
 Python's allocations (``tracemalloc``) in a separate, untimed run of the genlab rows.
 
+"CPU s to first batch" is the CPU time of the row's process (all its threads) until the first
+batch, and "CPU ms/image" that of the process and its ended workers over the epoch: on a loaded
+machine they move far less than wall-clock figures (the worker processes of the DataLoader and
+the pool are counted only in the epoch's figure).
+
 Rows (JPEG photographs 500x375 -> 224x224, batch 32):
 
 - genlab, 2 / 0 workers: ``Pipeline.from_folder(root, batch_size=32, seed=0, num_workers=n)``,
@@ -59,6 +64,7 @@ ROWS = {
     "lab": "PipelineLab() on photos, first grid",
 }
 GENLAB_ROWS = ("genlab_w2", "genlab_w0", "genlab_w0_post")
+PROCESS_ROWS = ("dataloader", "pool")  # their workers' CPU is counted only once they have ended
 
 
 # --- child side: one row in this process -------------------------------------------------------
@@ -141,6 +147,7 @@ def run_row(row: str, root: str, traced: bool) -> dict:
         import tracemalloc
 
         tracemalloc.start()
+    cpu_start, own_start = _cpu_seconds(), time.process_time()
     start = time.perf_counter()
     first = None
     images = 0
@@ -148,14 +155,27 @@ def run_row(row: str, root: str, traced: bool) -> dict:
     for batch in make():
         if first is None:
             first = time.perf_counter() - start
+            first_cpu = time.process_time() - own_start
             first_pss = tree_pss(me)[0]
         images += len(batch[1])
     seconds = time.perf_counter() - start
     out = {"first": first, "seconds": seconds, "images": images, "first_pss": first_pss,
-           "end_pss": tree_pss(me)[0]}  # fmt: skip
+           "end_pss": tree_pss(me)[0], "first_cpu": first_cpu,
+           "cpu": _cpu_seconds() - cpu_start}  # fmt: skip
     if traced:
         out["traced_peak"] = tracemalloc.get_traced_memory()[1]
     return out
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process (all its threads) and of its child processes that have ended."""
+    import resource
+
+    own, ended = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
 
 
 def _run_lab() -> dict:
@@ -166,13 +186,14 @@ def _run_lab() -> dict:
     from genlab.sample_data import ensure_sample_data
 
     ensure_sample_data("photos")  # written once per machine, not the lab's start-up
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     lab = genlab.lab.PipelineLab()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     if not lab.grid_png:
         return {"note": "PipelineLab() returned without a grid"}
     pss = tree_pss(psutil.Process())[0]
-    return {"first": seconds, "seconds": seconds, "images": 0, "first_pss": pss, "end_pss": pss}
+    return {"first": seconds, "seconds": seconds, "images": 0, "first_pss": pss, "end_pss": pss,
+            "first_cpu": cpu, "cpu": cpu}  # fmt: skip
 
 
 # --- parent side ---------------------------------------------------------------------------------
@@ -189,6 +210,8 @@ class Result:
     first_pss: int = 0
     end_pss: int = 0
     traced_peak: int = 0
+    first_cpu: float = float("nan")
+    cpu: float = float("nan")
     note: str = ""
     runs: list[float] = field(default_factory=list)
 
@@ -222,7 +245,16 @@ def measure(row: str, root: Path, n: int, traced: bool = False, timeout: float =
         result.note = data["note"]
         return result
     result.peak_pss = watcher.peak
-    for key in ("first", "seconds", "images", "first_pss", "end_pss", "traced_peak"):
+    for key in (
+        "first",
+        "seconds",
+        "images",
+        "first_pss",
+        "end_pss",
+        "traced_peak",
+        "first_cpu",
+        "cpu",
+    ):
         if key in data:
             setattr(result, key, data[key])
     return result
@@ -260,22 +292,25 @@ def report(best: dict, n: int, big: int | None) -> list[str]:
         return r if r is not None and not r.note else None
 
     lines = [
-        "| row | images | first batch, s | epoch incl. start-up, s | images/s | peak PSS, MB | "
-        "PSS at first batch / at end, MB | tracemalloc peak, MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| row | images | first batch, s | CPU s to first batch | epoch incl. start-up, s | images/s | "
+        "CPU ms/image | peak PSS, MB | PSS at first batch / at end, MB | tracemalloc peak, MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (row, size), r in sorted(
         best.items(), key=lambda kv: (kv[0][1], list(ROWS).index(kv[0][0]))
     ):
         if r.note:
-            lines.append(f"| {ROWS[row]} | {size:,} | {r.note} | | | | | |")
+            lines.append(f"| {ROWS[row]} | {size:,} | {r.note} | | | | | | | |")
             continue
         rate = f"{r.rate:,.0f}" if r.images else "-"
         traced = f"{r.traced_peak / MB:,.1f}" if r.traced_peak else "-"
         epoch = f"{r.seconds:.2f}" if r.images else "-"
+        per_image = f"{r.cpu / r.images * 1e3:.2f}" if r.images else "-"
+        first_cpu = "-" if row in PROCESS_ROWS else f"{r.first_cpu:.3f}"
         lines.append(
-            f"| {ROWS[row]} | {size if r.images else 0:,} | {r.first:.3f} | {epoch} | {rate} | "
-            f"{r.peak_pss / MB:,.0f} | {r.first_pss / MB:,.0f} / {r.end_pss / MB:,.0f} | {traced} |"
+            f"| {ROWS[row]} | {size if r.images else 0:,} | {r.first:.3f} | {first_cpu} | {epoch} | "
+            f"{rate} | {per_image} | {r.peak_pss / MB:,.0f} | "
+            f"{r.first_pss / MB:,.0f} / {r.end_pss / MB:,.0f} | {traced} |"
         )
     w2, w0, dl, pool = get("genlab_w2"), get("genlab_w0"), get("dataloader"), get("pool")
     post, w0_post, lab = get("post_style"), get("genlab_w0_post"), get("lab")
@@ -283,6 +318,9 @@ def report(best: dict, n: int, big: int | None) -> list[str]:
         "",
         _check("time to first batch, 2 workers, after import genlab (s)", w2 and w2.first, 0.3,
                False, "seconds"),
+        _check("first batch, CPU: genlab 2 workers / genlab 0 workers",
+               _ratio(w2 and w2.first_cpu, w0 and w0.first_cpu), 1.0, False,
+               "CPU of the process (its threads) to the first batch: steadier under load"),
         _check("first batch: genlab 2 workers / DataLoader(2) (time ratio)",
                _ratio(w2 and w2.first, dl and dl.first), 1.0, False, "<= 1 means not later"),
         _check("first batch: genlab 2 workers / genlab 0 workers (time ratio)",
