@@ -119,8 +119,11 @@ def check_sample(
     assert (t.labels == original.labels[t.ids]).all()  # labels stay with their instance
     for box, m, kps in zip(t.boxes, t.masks, t.keypoints):
         derived = mask_box(m)
-        if derived is None:  # a sliver of a box may hold no pixel centre
-            assert (box[2:] - box[:2]).min() < 1.5
+        if derived is None:
+            # a box at least one pixel wide and high holds a pixel centre, so a moved rectangle
+            # (flips, crops, scaling) keeps mask pixels; a warped one may keep only a corner
+            # sliver (inside the image) that holds none
+            assert not exact or (box[2:] - box[:2]).min() < 1.0, box
             continue
         if exact:
             np.testing.assert_allclose(derived, box, atol=1.0 if exact == "scaled" else 0)
