@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..targets import TargetFormat, Targets
+from .resize_geometry import resize_mapping, resize_source_box
 
 __all__ = [
     "flip_matrix",
@@ -300,7 +301,8 @@ def resize_geometry(
     source_hw: Sequence[int], target_size: Sequence[int], resize: str
 ) -> tuple[np.ndarray, tuple[int, int], tuple[float, float, float, float], tuple[int, int]]:
     """The geometry of ``read_images``' resize of an upright ``source_hw`` image to
-    ``target_size = (width, height)`` (the convention of :mod:`genlab.ops.decode`).
+    ``target_size = (width, height)``, as a point map (from
+    :func:`~genlab.ops.resize_geometry.resize_mapping`, the decoder's own geometry).
 
     Returns the point map, the output ``(height, width)``, the source box ``(left, top, right,
     bottom)`` that is resized and the ``(width, height)`` it is resized to (placed at the
@@ -312,24 +314,12 @@ def resize_geometry(
     """
     height, width = (int(v) for v in source_hw)
     tw, th = (int(v) for v in target_size)
-    box = (0.0, 0.0, float(width), float(height))
-    if resize == "stretch":
-        return crop_matrix(0, 0, height, width, (th, tw)), (th, tw), box, (tw, th)
-    if resize == "center_crop":
-        scale = max(tw / width, th / height)
-        crop_w, crop_h = min(width, tw / scale), min(height, th / scale)
-        left, top = (width - crop_w) / 2, (height - crop_h) / 2
-        matrix = crop_matrix(top, left, crop_h, crop_w, (th, tw))
-        return matrix, (th, tw), (left, top, left + crop_w, top + crop_h), (tw, th)
-    if resize != "pad":
-        raise ValueError(f"resize must be 'stretch', 'center_crop' or 'pad', got {resize!r}")
-    scale = min(tw / width, th / height)
-    inner_w = min(tw, max(1, round(width * scale)))
-    inner_h = min(th, max(1, round(height * scale)))
-    top, left = (th - inner_h) // 2, (tw - inner_w) // 2
-    matrix = crop_matrix(-top * height / inner_h, -left * width / inner_w, height, width,
-                         (inner_h, inner_w))  # fmt: skip
-    return matrix, (th, tw), box, (inner_w, inner_h)
+    m = resize_mapping((height, width), (th, tw), resize)  # the decoder's own geometry
+    inner, box = resize_source_box((width, height), (tw, th), resize)
+    matrix = np.array(
+        [[m.scale_x, 0, m.offset_x], [0, m.scale_y, m.offset_y], [0, 0, 1]], np.float64
+    )
+    return matrix, (th, tw), tuple(float(v) for v in box), (int(inner[0]), int(inner[1]))
 
 
 def resize_nearest(
