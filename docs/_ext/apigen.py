@@ -89,7 +89,14 @@ def _entry(path: str, obj: object) -> str:
         return _op_entry(path, obj)
     directive = _directive(obj)
     if directive == "autoclass":
-        return f".. autoclass:: {path}\n   :members:\n   :undoc-members:\n   :show-inheritance:\n"
+        # a class built on genlab's own base classes (Pipeline on SourceConstructors) shows their
+        # members as its own
+        mixed = [b for b in getattr(obj, "__mro__", ())[1:] if b.__module__.startswith("genlab")]
+        inherited = "   :inherited-members:\n" if mixed else ""
+        return (
+            f".. autoclass:: {path}\n   :members:\n   :undoc-members:\n{inherited}"
+            "   :show-inheritance:\n"
+        )
     return f".. {directive}:: {path}\n"
 
 
