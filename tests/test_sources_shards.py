@@ -11,7 +11,8 @@ from shardfiles import COLOURS, add_member, png, write_shards
 
 import genlab
 from genlab import Pipeline
-from genlab.sources.shards import _shuffled, expand_braces, expand_shards
+from genlab.sources.shards import expand_braces, expand_shards
+from genlab.sources.streaming import _shuffled
 
 READ = [("read_images", {"target_size": (6, 5)})]
 NAMES = tuple(COLOURS)  # blue, green, red: sample i has class i % 3

@@ -32,7 +32,7 @@ import numpy as np
 
 from . import storage
 from .parquet_files import ColumnarFile, expand_files, open_columnar
-from .shards import shard_order, stream_batches
+from .streaming import shard_order, stream_batches
 from .tar_stream import Skip
 
 __all__ = ["ParquetIndex", "index_parquet", "parquet_batches", "schema_class_names"]
