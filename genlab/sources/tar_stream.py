@@ -180,9 +180,9 @@ def iter_samples(
 
     - a member that is not used is named in a ``Skip``: an unsafe name (absolute, or with a
       ``..`` component), a link, a device or other non-file, a member larger than
-      ``tar_headers.MAX_MEMBER_BYTES`` (1 GiB), a second member with the extension a sample already has (the
-      first is kept). Directories and hidden members (a component starting with ``.``, or
-      ``__MACOSX``) are passed over, as class-folder discovery passes over hidden files;
+      ``tar_headers.MAX_MEMBER_BYTES`` (1 GiB), a second member with the extension its sample
+      already has (the first is kept), a hidden member (a component starting with ``.``, such
+      as macOS' ``._0001.jpg``, or ``__MACOSX``). Directories are passed over;
     - names are normalised as tar tools do (``./a//0001.jpg`` is ``a/0001.jpg``);
     - a read that still fails after the retries or past the deadline, a member or header cut short
       and a damaged header end the shard with one ``Skip`` (a stream cannot step over them), after
