@@ -249,7 +249,7 @@ def load(path: str | os.PathLike, *, trusted: bool = True):
     """Read a spec file (JSON) and rebuild the pipeline. Never executes code from the file.
 
     ``trusted=False`` is for a spec from someone else: a table source's rows may then not leave
-    its root (``confine_to_root``; see :func:`genlab.sources.table.index_table`).
+    its root (``confine_to_root``; see ``genlab.sources.table.index_table``).
 
     Whatever is wrong in the file is a ValueError that names it: not UTF-8, not JSON, nested
     deeper than ``MAX_SPEC_DEPTH``, or a spec error (the key and what was expected).
