@@ -194,3 +194,17 @@ def test_a_shard_that_fails_for_good_keeps_the_samples_that_arrived(http, files)
     assert samples == members_within(path, path.stat().st_size // 2) and len(samples) > 5
     [skip] = [i for i in items if isinstance(i, Skip)]
     assert "failed after 3 attempt" in skip.reason
+
+
+def test_the_deadline_holds_while_a_reopened_stream_is_read_up_to_where_it_was(http, files):
+    http.inject(SHARD, "drop")  # half the shard arrives, then the connection drops
+    http.inject(SHARD, "trickle")  # the reopening (no Range support) is then fed a byte at a time
+    policy = RetryPolicy(attempts=3, timeout=1.0, backoff=0.05, deadline=4.0)
+    started = time.monotonic()
+    items = run_bounded(lambda: list(iter_samples(http.url + SHARD, policy)), 60)
+    assert time.monotonic() - started < policy.deadline + 2.0  # margin for a loaded machine
+    path = files / SHARD.lstrip("/")
+    whole = members_within(path, path.stat().st_size // 2)
+    assert {i.key: set(i.fields) for i in items if not isinstance(i, Skip)} == whole
+    [skip] = [i for i in items if isinstance(i, Skip)]
+    assert "deadline" in skip.reason

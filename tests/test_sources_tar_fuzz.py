@@ -2,7 +2,7 @@
 
 Each property runs a bounded number of examples with a deadline, so the file takes seconds in CI.
 The oracle for a tar is a plain re-statement of the documented rules (names normalised as tar does,
-unsafe ones refused, hidden ones passed over, consecutive members grouped into samples, a second
+unsafe and hidden ones named in skips, consecutive members grouped into samples, a second
 member with one extension reported): every member that arrived whole is in a sample or in a Skip.
 """
 
@@ -78,6 +78,7 @@ def expected(placed, cut: int) -> tuple[list[tuple[str, dict]], set[str]]:
             continue
         kept = [p for p in parts if p not in ("", ".")]
         if any(p.startswith(".") or p == "__MACOSX" for p in kept):
+            reported.add(name)
             continue
         folder, base = "/".join(kept[:-1]), kept[-1]
         stem, _, ext = base.partition(".")

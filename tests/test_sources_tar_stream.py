@@ -183,7 +183,7 @@ def huge_header(kind: bytes, name: str, size: int) -> bytes:
         (tarfile.XHDTYPE, "PaxHeader/0002"),  # a PAX extended header
         (tarfile.XGLTYPE, "GlobalHead"),  # a PAX global header
         (tarfile.GNUTYPE_LONGNAME, "././@LongLink"),  # a GNU long name
-        (tarfile.REGTYPE, "._0002.png"),  # a member passed over (hidden)
+        (tarfile.REGTYPE, "._0002.png"),  # a member not used (hidden)
         (tarfile.SYMTYPE, "0002.png"),  # a member refused (a link)
         (tarfile.REGTYPE, "0002.png"),  # a member read, too large
     ],
@@ -235,3 +235,17 @@ def test_label_members_that_are_not_text_or_too_deep_are_named_skips(tmp_path):
     assert reasons["0002"] == ".cls label member is not UTF-8 text (byte 0)"
     assert reasons["0003"] == ".json label member is nested too deeply"
     assert reasons["0004"].startswith(".json label member is not JSON: Expecting property name")
+
+
+def test_hidden_members_are_not_used_but_each_is_named(tmp_path):
+    data = tar_bytes(
+        ("._0001.png", b"AppleDouble"), *sample_members("0001"),
+        ("__MACOSX/0001.png", RED), ("d/.cache/0002.png", RED), ("d/.DS_Store", b"x"),
+    )  # fmt: skip
+    samples, skips = read(tmp_path, data)
+    assert keys(samples) == ["0001"]
+    named = {s.where.rsplit("#", 1)[1]: s.reason for s in skips}
+    assert sorted(named) == ["._0001.png", "__MACOSX/0001.png", "d/.DS_Store", "d/.cache/0002.png"]
+    assert set(named.values()) == {
+        "hidden member (a name starting with '.', or __MACOSX): not used"
+    }

@@ -37,6 +37,7 @@ _EXTENDED = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE)
 _LONG_NAMES = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
 _FILES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
 _LINKS = (tarfile.SYMTYPE, tarfile.LNKTYPE)
+HIDDEN = "hidden member (a name starting with '.', or __MACOSX): not used"
 
 
 class Header(NamedTuple):
@@ -78,7 +79,7 @@ def refusal(header: Header) -> str | None:
     if not parts[-1]:
         return "a file member with an empty name"
     if any(part.startswith(".") or part == "__MACOSX" for part in parts):
-        return ""  # hidden, as class-folder discovery treats hidden files
+        return HIDDEN
     if header.size > MAX_MEMBER_BYTES:
         return f"a member of {header.size} bytes, more than the limit of {MAX_MEMBER_BYTES}"
     return None
@@ -198,7 +199,7 @@ def tar_members(f: BinaryIO) -> Iterator[tuple[str, bytes | None, str]]:
     """``(name, data, "")`` per member used, ``(name, None, reason)`` per member not used.
 
     ``name`` is the member's name as stored; ``reason`` is ``""`` for members passed over quietly
-    (directories, hidden files). A damaged or cut archive raises :class:`tarfile.ReadError` after
+    (directories). A damaged or cut archive raises :class:`tarfile.ReadError` after
     the members before the damage.
     """
     while (header := _next_header(f)) is not None:

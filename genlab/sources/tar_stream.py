@@ -80,15 +80,25 @@ class ResumableStream(io.RawIOBase):
         f = fs.open(path, "rb", block_size=0, size=1, headers=headers)
         if self.position and getattr(f.r, "status", 200) != 206:  # the server ignored the range
             left = self.position
-            while left:
-                chunk = f.read(min(left, _DISCARD_CHUNK))
-                if not chunk:
-                    f.close()
-                    raise ConnectionError(
-                        f"{self.url!r} ended at byte {self.position - left} on reopening"
-                    )
-                left -= len(chunk)
+            try:
+                while left:
+                    remaining = self._until - time.monotonic() if self._until else None
+                    chunk = self._read_from(f, min(left, _DISCARD_CHUNK), remaining)
+                    if not chunk:
+                        raise ConnectionError(
+                            f"{self.url!r} ended at byte {self.position - left} on reopening"
+                        )
+                    left -= len(chunk)
+            except BaseException:
+                f.close()
+                raise
         return f
+
+    def _read_from(self, f, size: int, timeout: float | None) -> bytes:
+        """One read of ``f``; over HTTP, cancelled after ``timeout`` seconds."""
+        if self._http and timeout is not None:
+            return _run_on_loop(f.loop, f._read, size, timeout=max(timeout, 1e-3))
+        return f.read(size)
 
     def _drop(self) -> None:
         f, self._file = self._file, None
@@ -104,9 +114,7 @@ class ResumableStream(io.RawIOBase):
                 self.reopened += 1
             self._file = self._open()
         try:
-            if self._http and timeout is not None:  # cancelled when the time is up
-                return _run_on_loop(self._file.loop, self._file._read, size, timeout=timeout)
-            return self._file.read(size)
+            return self._read_from(self._file, size, timeout)
         except BaseException:
             self._drop()
             raise
@@ -180,9 +188,9 @@ def iter_samples(
 
     - a member that is not used is named in a ``Skip``: an unsafe name (absolute, or with a
       ``..`` component), a link, a device or other non-file, a member larger than
-      ``tar_headers.MAX_MEMBER_BYTES`` (1 GiB), a second member with the extension a sample already has (the
-      first is kept). Directories and hidden members (a component starting with ``.``, or
-      ``__MACOSX``) are passed over, as class-folder discovery passes over hidden files;
+      ``tar_headers.MAX_MEMBER_BYTES`` (1 GiB), a second member with the extension its sample
+      already has (the first is kept), a hidden member (a component starting with ``.``, such
+      as macOS' ``._0001.jpg``, or ``__MACOSX``). Directories are passed over;
     - names are normalised as tar tools do (``./a//0001.jpg`` is ``a/0001.jpg``);
     - a read that still fails after the retries or past the deadline, a member or header cut short
       and a damaged header end the shard with one ``Skip`` (a stream cannot step over them), after
