@@ -56,8 +56,13 @@ def _open_targets_lab(lab, root_dir) -> None:
 
 
 def _rotate(page) -> None:
-    """Move the upper end of the rotation's degrees to its maximum."""
+    """Move the upper end of the rotation's degrees to its maximum (its box unfolded first, in
+    a lab that folds stage boxes)."""
+    fold = page.locator(f"{ROTATION} button.genlab-fold")
+    if fold.count() and fold.first.text_content().strip() == "▸":
+        fold.first.click()
     handle = page.locator(f"{ROTATION} .genlab-param-degrees .noUi-handle[role=slider]").last
+    handle.wait_for(state="visible", timeout=WAIT_MS)
     handle.scroll_into_view_if_needed()
     handle.focus()
     page.keyboard.press("End")
