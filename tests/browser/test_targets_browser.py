@@ -58,6 +58,7 @@ def _rotate(page) -> None:
     """Move the upper end of the rotation's degrees to its maximum (its folded box opened first)."""
     unfold(page, "random_rotation")
     handle = page.locator(f"{ROTATION} .genlab-param-degrees .noUi-handle[role=slider]").last
+    handle.wait_for(state="visible", timeout=WAIT_MS)
     handle.scroll_into_view_if_needed()
     handle.focus()
     page.keyboard.press("End")
