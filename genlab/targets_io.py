@@ -1,7 +1,8 @@
-"""Targets at the edges where they leave genlab: other libraries' settings and JSON records.
+"""Targets at the edges where they leave genlab: JSON records.
 
-- :func:`albumentations_params`: the ``bbox_params`` / ``keypoint_params`` of an ``A.Compose``
-  that treats boxes and keypoints as a pipeline's :class:`~genlab.targets.TargetFormat` says.
+(An exported ``A.Compose``'s ``bbox_params`` / ``keypoint_params`` come from
+:func:`genlab.foreign.targets.albumentations_params`.)
+
 - :func:`targets_to_json` / :func:`targets_from_json`: one sample's targets as a JSON object
   (boxes in the declared box format, masks as COCO uncompressed RLE), what ``materialize`` writes
   beside each image of a tar shard (``KEY.json``) and what a shard source reads back.
@@ -9,51 +10,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from .targets import TargetFormat, Targets, boxes_from_xyxy, boxes_to_xyxy
 
-__all__ = ["albumentations_params", "targets_to_json", "targets_from_json", "rle_encode", "rle_decode"]  # fmt: skip
+__all__ = ["targets_to_json", "targets_from_json", "rle_encode", "rle_decode"]  # fmt: skip
+
 
 #: genlab's (box_format, normalized) -> albumentations' name for it.
-_ALBUMENTATIONS_BOXES = {
-    ("xyxy", False): "pascal_voc",
-    ("xywh", False): "coco",
-    ("cxcywh", True): "yolo",
-    ("xyxy", True): "albumentations",
-}
-
-
-def albumentations_params(fmt: TargetFormat, albumentations: Any = None) -> dict:
-    """``{"bbox_params": A.BboxParams(...), "keypoint_params": A.KeypointParams(...)}`` for ``fmt``.
-
-    Boxes are passed as ``bboxes`` with their class ids in ``labels`` (``label_fields``);
-    ``min_area`` and ``min_visibility`` are genlab's; keypoints are ``xy`` and kept when they
-    leave the image (genlab marks them invisible instead of deleting them). A box layout
-    albumentations does not know (``cxcywh`` in pixels, normalised ``xywh``) is a ValueError.
-    """
-    A = albumentations
-    if A is None:
-        import albumentations as A
-    key = (fmt.box_format, fmt.normalized)
-    if key not in _ALBUMENTATIONS_BOXES:
-        raise ValueError(
-            f"albumentations has no box format for box_format={fmt.box_format!r} with "
-            f"normalized={fmt.normalized!r}; known: {sorted(_ALBUMENTATIONS_BOXES)}"
-        )
-    params = {
-        "bbox_params": A.BboxParams(
-            format=_ALBUMENTATIONS_BOXES[key], label_fields=["labels"], min_area=fmt.min_area,
-            min_visibility=fmt.min_visibility, clip=True,
-        ),
-    }  # fmt: skip
-    if fmt.keypoint_names:
-        params["keypoint_params"] = A.KeypointParams(format="xy", remove_invisible=False)
-    return params
-
-
 def rle_encode(mask: np.ndarray) -> dict:
     """COCO's uncompressed RLE of a 0/1 mask (column-major runs, zeros first).
 

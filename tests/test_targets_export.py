@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 import genlab
+from genlab.foreign.targets import albumentations_params
 from genlab.sample_shapes import shape_targets, shapes_format
 from genlab.targets import TargetFormat
-from genlab.targets_io import albumentations_params, targets_from_json, targets_to_json
+from genlab.targets_io import targets_from_json, targets_to_json
 
 SIZE = (96, 64)
 READ = ("read_images", {"target_size": SIZE})
@@ -52,12 +53,12 @@ def test_to_albumentations_declares_boxes_and_keypoints(coco):
 
 
 def test_albumentations_refuses_a_box_layout_it_does_not_know():
-    A = pytest.importorskip("albumentations")
-    assert albumentations_params(TargetFormat(box_format="cxcywh", normalized=True), A)["bbox_params"].format == "yolo"  # fmt: skip
+    pytest.importorskip("albumentations")
+    assert albumentations_params(TargetFormat(box_format="cxcywh", normalized=True), ["labels"], declared=True)["bbox_params"].format == "yolo"  # fmt: skip
     with pytest.raises(ValueError, match="no box format for box_format='cxcywh'"):
-        albumentations_params(TargetFormat(box_format="cxcywh"), A)
-    assert "keypoint_params" not in albumentations_params(TargetFormat(), A)
-    assert "keypoint_params" in albumentations_params(shapes_format(), A)
+        albumentations_params(TargetFormat(box_format="cxcywh"), ["labels"], declared=True)
+    assert "keypoint_params" not in albumentations_params(TargetFormat(), ["labels"], declared=True)
+    assert "keypoint_params" in albumentations_params(shapes_format(), ["labels"], declared=True)
 
 
 def test_torch_dataset_yields_torchvision_detection_targets(coco):

@@ -22,6 +22,7 @@ from .. import registry
 from ..registry import StageConfig
 from .albumentations_adapter import AlbumentationsLibrary
 from .stage import ForeignStageInfo, Library, checked_import, make_info
+from .targets import albumentations_params
 from .torchvision_adapter import TorchvisionLibrary
 
 __all__ = [
@@ -144,14 +145,12 @@ def to_albumentations(pipeline: Any) -> Any:
 
     Other stages are left out with a warning naming them. ``A.save(result, path)`` writes
     albumentations' own JSON or YAML. A pipeline with targets gives the Compose the
-    ``bbox_params`` / ``keypoint_params`` of its format (:func:`genlab.targets_io.albumentations_params`).
+    ``bbox_params`` / ``keypoint_params`` of its declared format, class ids in ``labels``.
     """
     A = checked_import(LIBRARIES["albumentations"])
     fmt, targets = getattr(pipeline, "target_format", None), {}
     if fmt is not None:  # boxes and keypoints as the pipeline declares them
-        from ..targets_io import albumentations_params
-
-        targets = albumentations_params(fmt, A)
+        targets = albumentations_params(fmt, ["labels"], declared=True)
     stages = _foreign_stages(pipeline, LIBRARIES["albumentations"], "to_albumentations")
     return A.Compose(stages, **targets)
 

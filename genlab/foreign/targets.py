@@ -45,25 +45,59 @@ def _format(fmt: TargetFormat | None) -> TargetFormat:
     return TargetFormat() if fmt is None else fmt
 
 
-def albumentations_params(fmt: TargetFormat | None, label_fields=("instance",)) -> dict:
+#: albumentations' name for each box layout genlab declares, ``(box_format, normalized)``.
+ALBUMENTATIONS_BOXES = {
+    ("xyxy", False): "pascal_voc",
+    ("xywh", False): "coco",
+    ("cxcywh", True): "yolo",
+    ("xyxy", True): "albumentations",
+}
+
+
+def albumentations_params(
+    fmt: TargetFormat | None, label_fields=("instance",), *, declared: bool = False
+) -> dict:
     """``bbox_params`` and ``keypoint_params`` for ``A.Compose`` from genlab's declaration.
+
+    Inside genlab's stages (the default) boxes are genlab's own ``xyxy`` pixels (``pascal_voc``)
+    and every keypoint carries its index. ``declared=True`` is for an exported Compose: boxes in
+    the layout the :class:`~genlab.targets.TargetFormat` declares (a layout albumentations does
+    not know, ``cxcywh`` in pixels or normalised ``xywh``, is a ValueError), class ids in
+    ``label_fields``, keypoint parameters only when keypoints are named. ``min_area`` and
+    ``min_visibility`` are genlab's; keypoints are kept when they leave the image (genlab marks
+    them invisible instead of deleting them).
 
     >>> p = albumentations_params(TargetFormat(min_area=4.0, min_visibility=0.3))
     >>> p["bbox_params"].format, p["bbox_params"].min_visibility, p["keypoint_params"].remove_invisible
     ('pascal_voc', 0.3, False)
+    >>> albumentations_params(TargetFormat(box_format="xywh"), ["labels"], declared=True)["bbox_params"].format
+    'coco'
     """
-    import albumentations as A
+    import albumentations as A  # the albumentations extra: only where its Compose is made
 
     fmt = _format(fmt)
-    return {
+    box_format = "pascal_voc"
+    if declared:
+        key = (fmt.box_format, fmt.normalized)
+        if key not in ALBUMENTATIONS_BOXES:
+            raise ValueError(
+                f"albumentations has no box format for box_format={fmt.box_format!r} with "
+                f"normalized={fmt.normalized!r}; known: {sorted(ALBUMENTATIONS_BOXES)}"
+            )
+        box_format = ALBUMENTATIONS_BOXES[key]
+    params = {
         "bbox_params": A.BboxParams(
-            format="pascal_voc", label_fields=list(label_fields), min_area=fmt.min_area,
+            format=box_format, label_fields=list(label_fields), min_area=fmt.min_area,
             min_visibility=fmt.min_visibility, clip=True,
         ),
-        "keypoint_params": A.KeypointParams(
-            format="xy", label_fields=["keypoint_index"], remove_invisible=False
-        ),
     }  # fmt: skip
+    if not declared:
+        params["keypoint_params"] = A.KeypointParams(
+            format="xy", label_fields=["keypoint_index"], remove_invisible=False
+        )
+    elif fmt.keypoint_names:
+        params["keypoint_params"] = A.KeypointParams(format="xy", remove_invisible=False)
+    return params
 
 
 def albumentations_compose(transform: Any, fmt: TargetFormat | None) -> Any:
