@@ -38,6 +38,7 @@ __all__ = [
     "ExportResult",
     "ORIGINAL_STAGES",
     "PHOTO_STAGES",
+    "lab_pipeline",
     "photo_pipeline",
 ]
 
@@ -70,6 +71,17 @@ def photo_pipeline(batch_size: int = 16, seed: int = 0, stages: Sequence | None 
     return Pipeline.from_folder(
         root, batch_size, seed=seed, stages=list(PHOTO_STAGES if stages is None else stages)
     )
+
+
+def lab_pipeline(
+    pipeline_or_folder: Pipeline | str | os.PathLike | None, batch_size: int = 16, seed: int = 0
+) -> Pipeline:
+    """The pipeline a lab opens: the one given, the post's chain on a folder, or the photos."""
+    if isinstance(pipeline_or_folder, Pipeline):
+        return pipeline_or_folder
+    if pipeline_or_folder is None:
+        return photo_pipeline(batch_size, seed)
+    return Pipeline.from_folder(str(pipeline_or_folder), batch_size=batch_size, seed=seed)
 
 
 @dataclass(frozen=True)
