@@ -23,10 +23,18 @@ from tests.browser.test_lab_browser import (  # noqa: E402
     _add_from_dropdown,
     _run_tuning_notebook,
     _wait_until_settled,
+    run_generators_notebook,
     unfold,
 )
 
-__all__ = ["ADDED_OPS", "LabPage", "open_tuning_lab", "unfold", "wait_until_settled"]
+__all__ = [
+    "ADDED_OPS",
+    "LabPage",
+    "open_tuning_lab",
+    "run_generators_notebook",
+    "unfold",
+    "wait_until_settled",
+]
 
 #: The ops added from the menu to the tuning notebook's chain (the issue's "four ops added").
 ADDED_OPS = ("random_resized_crop", "color_jitter", "gaussian_blur", "random_erasing")

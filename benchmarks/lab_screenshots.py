@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lab_browser import HERE, open_tuning_lab, unfold, wait_until_settled
+from lab_browser import HERE, open_tuning_lab, run_generators_notebook, unfold, wait_until_settled
 
 OUT = HERE.parent / "docs" / "images" / "lab"
 
@@ -75,13 +75,7 @@ def take(out: Path) -> None:
         wait_until_settled(page, ["img.genlab-zoom-image", ".genlab-zoom-record"])
         _shot(page, out, "lab-zoom", ".genlab-views")
 
-        lab.open_notebook("01_generators.ipynb")
-        lab.run_all_cells()
-        page.wait_for_selector(
-            ".jp-OutputArea-output:has-text('error in stage 2 wants_uint8')", timeout=60_000
-        )
-        lab.wait_kernel_idle()
-        wait_until_settled(page, [".genlab-chain-stepper"])
+        run_generators_notebook(lab)
         chain = page.locator(".genlab-chain-stepper").first
         for _ in range(4):
             chain.locator("button.genlab-chain-step").click()

@@ -139,3 +139,24 @@ def test_opencv_constants_are_named_choices_and_stay_integers():
     assert interpolation.widget.label == "INTER_LINEAR"
     method = make_control("rotate_method", params["rotate_method"], "largest_box")
     assert method.widget.options == ("largest_box", "ellipse")  # not a cv2 constant: as it is
+
+
+def test_foreign_draws_that_did_not_apply_are_told_apart(digits_root):
+    pytest.importorskip("albumentations")
+    import albumentations as A
+
+    import genlab
+    from genlab.lab import LabModel
+    from genlab.lab.tiles import describe_record, was_applied
+
+    stages = genlab.from_albumentations(A.Compose([A.Rotate(limit=30, p=0.5)]))
+    pipeline = genlab.Pipeline.from_folder(
+        digits_root, batch_size=4, stages=[("read_images", {"target_size": (32, 32)}), *stages]
+    )
+    draws = LabModel(pipeline).op_draws(1, 16)
+    applied = [was_applied(records) for records in draws.info.applied]
+    assert True in applied and False in applied  # p = 0.5 over 16 draws
+    skipped = draws.info.applied[applied.index(False)]
+    assert describe_record(skipped[0]) == "albumentations.Rotate: not applied"
+    done = describe_record(draws.info.applied[applied.index(True)][0])
+    assert done.startswith("albumentations.Rotate: ") and "3×3 matrix" in done

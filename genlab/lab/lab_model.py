@@ -27,6 +27,7 @@ from genlab.batch import Batch
 from genlab.lab.lab_files import ExportResult, export_pipeline, read_position
 from genlab.pipeline import Pipeline, StageConfig, StageTrace
 from genlab.sample_data import ensure_sample_data
+from genlab.sources.hf import pipeline_for_target
 from genlab.spec import load as load_spec
 from genlab.spec import pipeline_from_spec
 from genlab.stages.protocol import GeneratorPipeline
@@ -38,6 +39,7 @@ __all__ = [
     "ExportResult",
     "ORIGINAL_STAGES",
     "PHOTO_STAGES",
+    "lab_pipeline",
     "photo_pipeline",
 ]
 
@@ -70,6 +72,19 @@ def photo_pipeline(batch_size: int = 16, seed: int = 0, stages: Sequence | None 
     return Pipeline.from_folder(
         root, batch_size, seed=seed, stages=list(PHOTO_STAGES if stages is None else stages)
     )
+
+
+def lab_pipeline(
+    pipeline_or_folder: Pipeline | str | os.PathLike | None, batch_size: int = 16, seed: int = 0
+) -> Pipeline:
+    """The pipeline a lab opens: the one given, the photos for None, else the post's chain on a
+    folder, Parquet files or a ``datasets`` object (``genlab.sources.hf.pipeline_for_target``
+    chooses)."""
+    if isinstance(pipeline_or_folder, Pipeline):
+        return pipeline_or_folder
+    if pipeline_or_folder is None:
+        return photo_pipeline(batch_size, seed)
+    return pipeline_for_target(Pipeline, pipeline_or_folder, batch_size=batch_size, seed=seed)
 
 
 @dataclass(frozen=True)

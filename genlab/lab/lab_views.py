@@ -27,6 +27,7 @@ from genlab.lab.tiles import (
     grid_geometry,
     grid_picture,
     soft_labels,
+    was_applied,
 )
 from genlab.memory import format_bytes
 from genlab.overlay import dropped_ids
@@ -229,11 +230,12 @@ class OpAloneView(LabView):
             return
         muted: list[bool] = []
         if registry.get(name).streamed:
+            done = [was_applied(records) for records in draws.info.applied]
             titles = [
-                f"draw {k}\n{_record_line(applied)}" if applied else f"draw {k}\nnot applied"
-                for k, applied in enumerate(draws.info.applied)
+                f"draw {k}\n{_record_line(records)}" if applied else f"draw {k}\nnot applied"
+                for k, (records, applied) in enumerate(zip(draws.info.applied, done))
             ]
-            muted = [not applied for applied in draws.info.applied]
+            muted = [not applied for applied in done]
         else:
             titles = [f"draw {k}" for k in range(16)]
         self.image.value = self.picture(

@@ -16,7 +16,7 @@ from genlab.integrations.dask import channel_stats
 from genlab.lab.controls import ParamControl, make_control
 from genlab.lab.lab_compare import Comparison
 from genlab.lab.lab_io import FilesBox
-from genlab.lab.lab_model import ExportResult, LabModel, photo_pipeline
+from genlab.lab.lab_model import ExportResult, LabModel, lab_pipeline
 from genlab.lab.lab_panel import STYLE, AddMenu, StagePanel, button, short_error
 from genlab.lab.lab_views import (
     VIEWS,
@@ -37,7 +37,6 @@ from genlab.lab.lab_views import (
 from genlab.lab.throttle import Throttle
 from genlab.pipeline import Pipeline
 from genlab.sources.dataset import SOURCE_PARAMS
-from genlab.sources.hf import pipeline_for_target
 
 __all__ = ["PipelineLab"]
 
@@ -92,7 +91,7 @@ class PipelineLab(widgets.VBox):
         tile_px: int = 112,
     ) -> None:
         self.model = LabModel(
-            _pipeline_of(pipeline_or_folder, batch_size, seed), epoch, batch_index
+            lab_pipeline(pipeline_or_folder, batch_size, seed), epoch, batch_index
         )
         self.image_format = image_format
         self.tile_px = tile_px
@@ -506,18 +505,6 @@ class PipelineLab(widgets.VBox):
             view.render()
         except Exception as error:  # shown in the widget, not as a traceback
             self.message.value = error_html(f"cannot draw the {view.title} view:", error)
-
-
-def _pipeline_of(
-    pipeline_or_folder: Pipeline | str | os.PathLike | None, batch_size: int, seed: int
-) -> Pipeline:
-    """The pipeline the lab opens: the one given, the post's chain on a folder, or the photos."""
-    if isinstance(pipeline_or_folder, Pipeline):
-        return pipeline_or_folder
-    if pipeline_or_folder is None:
-        return photo_pipeline(batch_size, seed)
-    # a folder, Parquet files or a datasets object: genlab.sources.hf chooses
-    return pipeline_for_target(Pipeline, pipeline_or_folder, batch_size=batch_size, seed=seed)
 
 
 def _html(css_class: str) -> widgets.HTML:

@@ -35,6 +35,7 @@ __all__ = [
     "grid_picture",
     "soft_labels",
     "tile",
+    "was_applied",
 ]
 
 #: Height of one text line under a tile, of the header line, and the gap between tiles.
@@ -227,20 +228,34 @@ def describe_record(record: dict[str, Any]) -> str:
     'random_resized_crop: top 40, left 36, size 224×224'
     >>> describe_record({"op": "hflip"})
     'hflip: applied'
+    >>> describe_record({"op": "Rotate", "applied": True, "params": {"matrix": [[1, 0], [0, 1]]}})
+    'Rotate: matrix 2×2 matrix'
     """
     name = str(record.get("op", record.get("name", "?")))
-    parts = [
-        f"{key.replace('_', ' ')} {_value_text(value)}"
-        for key, value in record.items()
-        if key not in ("op", "name")
-    ]
+    if record.get("applied") is False:
+        return f"{name}: not applied"
+    items = {k: v for k, v in record.items() if k not in ("op", "name", "applied")}
+    if isinstance(items.get("params"), dict):  # a foreign transform's drawn parameters
+        items.update(items.pop("params"))
+    parts = [f"{key.replace('_', ' ')} {_value_text(value)}" for key, value in items.items()]
     return f"{name}: " + (", ".join(parts) if parts else "applied")
+
+
+def was_applied(records: Sequence[dict[str, Any]]) -> bool:
+    """Whether a draw's records say its op applied (an empty record or ``applied: False``: not).
+
+    >>> was_applied([]), was_applied([{"op": "x", "applied": False}]), was_applied([{"op": "x"}])
+    (False, False, True)
+    """
+    return any(r.get("applied", True) is not False for r in records)
 
 
 def _value_text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, (list, tuple)) for v in value):
+            return f"{len(value)}×{len(value[0])} matrix"
         if len(value) == 2 and all(isinstance(v, int) for v in value):
             return f"{value[0]}×{value[1]}"
         if all(isinstance(v, str) for v in value):

@@ -19,6 +19,7 @@ from .test_lab_browser import (
     _wait_for_change,
     _wait_until_settled,
     click_export,
+    run_generators_notebook,
     unfold,
 )
 
@@ -197,13 +198,7 @@ def test_mixing_fractions_and_the_load_round_trip(lab, jupyterlab_server):
 
 def test_chain_stepper_holds_still_while_stepping(lab):
     page = lab.page
-    lab.open_notebook("01_generators.ipynb")
-    lab.run_all_cells()
-    page.wait_for_selector(
-        ".jp-OutputArea-output:has-text('error in stage 2 wants_uint8')", timeout=WAIT_MS
-    )
-    lab.wait_kernel_idle()
-    _wait_until_settled(page, [".genlab-chain-stepper"])
+    run_generators_notebook(lab)
     chain = page.locator(".genlab-chain-stepper").first
     chain.scroll_into_view_if_needed()
     assert chain.locator(".genlab-chain-legend").count() == 1

@@ -249,7 +249,8 @@ def test_generators_notebook_stepper_buttons(lab):
     lab.screenshot("generators-notebook-stepper")
 
 
-def test_generators_notebook_chain_stepper_one_batch(lab):
+def run_generators_notebook(lab) -> None:
+    """Open notebook 1, run every cell and wait until its chain steppers have settled."""
     page = lab.page
     lab.open_notebook("01_generators.ipynb")
     lab.run_all_cells()
@@ -260,6 +261,11 @@ def test_generators_notebook_chain_stepper_one_batch(lab):
     lab.wait_kernel_idle()
     _wait_until_settled(page, [".genlab-chain-stepper"])
     assert page.locator(".jupyter-widgets-error-widget").count() == 0, "a widget failed to render"
+
+
+def test_generators_notebook_chain_stepper_one_batch(lab):
+    page = lab.page
+    run_generators_notebook(lab)
     chain = page.locator(".genlab-chain-stepper").first  # the post's three-stage chain, untouched
 
     def states():
