@@ -111,3 +111,25 @@ def test_a_server_that_ignores_ranges_still_gives_the_batches_with_a_warning(fil
     with FaultyHTTPServer(files, lifetime=60) as plain:
         with pytest.warns(UserWarning, match="ignores Range requests"):
             assert keys_and_pixels(over(plain.url + FILE)) == local
+
+
+def test_parquet_on_s3_by_glob_equals_the_local_files(files, monkeypatch):
+    s3fs = pytest.importorskip("s3fs")
+    pytest.importorskip("moto.server")
+    s3fs.S3FileSystem.clear_instance_cache()  # an earlier test's filesystem points at its own server
+    from servers.s3 import moto_s3_server, s3_storage_options, upload_tree
+
+    local = keys_and_pixels(over(str(files / "d" / "train.parquet")))
+    with moto_s3_server() as endpoint:
+        bucket = upload_tree(endpoint, files / "d", "hub")
+        options = s3_storage_options(endpoint)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", options["key"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", options["secret"])
+        remote = over(bucket + "/*.parquet")
+        assert remote.index.files == (bucket + "/train.parquet",)
+        assert remote.class_names == ("cat", "dog", "owl") and keys_and_pixels(remote) == local
+        with pytest.raises(
+            FileNotFoundError, match=r"no file matches 's3://hub/nothing-\*\.parquet'"
+        ):
+            len(over(bucket + "/nothing-*.parquet").index)
