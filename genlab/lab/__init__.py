@@ -12,13 +12,13 @@ This is the only genlab package that imports ipywidgets and matplotlib; install 
 
 Each widget is a thin layer over a widget-free model, and the files say which is which:
 
-==========================  =========================================  =====================
+==========================  ==========================================  =====================
 what                        model (no widgets, tested without Jupyter)  widget
-==========================  =========================================  =====================
+==========================  ==========================================  =====================
 one generator               ``generator_model`` (GeneratorSession)      ``generator_widget``
 a whole chain               ``chain_model`` (ChainSession)              ``chain_widget``
 the pipeline lab            ``lab_model`` (LabModel)                    ``lab_widget``
-==========================  =========================================  =====================
+==========================  ==========================================  =====================
 
 The lab's widget is split further: ``lab_panel`` (the stage boxes), ``lab_views`` (one class per
 view, the tabs built from its ``VIEWS`` table), ``controls`` (a control per declared parameter),

@@ -82,6 +82,7 @@ class FilesBox:
         self.load_choice.value = chosen if chosen in specs else (specs[0] if specs else TYPED)
 
     def on_export(self) -> None:
+        """The export button: write the pipeline's files, say where (or why not)."""
         try:
             result = self.lab.export(self.export_path.value)
         except Exception as error:  # shown in the widget, not as a traceback
@@ -104,6 +105,7 @@ class FilesBox:
         return self.folder / self.load_choice.value
 
     def on_load(self) -> None:
+        """The load button: open the chosen spec in the lab and show the grid it was exported at."""
         path = self.chosen_path()
         if path is None:
             self.load_result.value = (

@@ -349,6 +349,7 @@ class AddMenu:
         )  # fmt: skip
 
     def on_add(self) -> None:
+        """The add button: the chosen op joins the chain (a group heading adds nothing)."""
         if not is_heading(self.choice.value):
             self.add(self.choice.value)
 

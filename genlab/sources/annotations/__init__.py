@@ -1,15 +1,14 @@
 """Sources whose samples carry targets: boxes, masks and keypoints (see :mod:`genlab.targets`).
 
-=============  ==============================  ================================================
-kind           built by                        reads
-=============  ==============================  ================================================
-coco           ``Pipeline.from_coco``          a COCO JSON: boxes, polygon / RLE masks, keypoints
-yolo           ``Pipeline.from_yolo``          ``images/`` + ``labels/*.txt`` (``class cx cy w h``)
-voc            ``Pipeline.from_voc``           ``JPEGImages/`` (or ``images/``) + ``Annotations/*.xml``
-segmentation   ``Pipeline.from_segmentation``  ``images/`` + ``masks/`` (class-id PNGs, same stems)
-annotated_     ``Pipeline.from_annotated_``    a table: path, boxes, labels (and mask path) columns
-table          ``table``
-=============  ==============================  ================================================
+===================  ==================================  ================================================
+kind                 built by                            reads
+===================  ==================================  ================================================
+``coco``             ``Pipeline.from_coco``              a COCO JSON: boxes, polygon / RLE masks, keypoints
+``yolo``             ``Pipeline.from_yolo``              ``images/`` + ``labels/*.txt`` (``class cx cy w h``)
+``voc``              ``Pipeline.from_voc``               ``JPEGImages/`` (or ``images/``) + ``Annotations/*.xml``
+``segmentation``     ``Pipeline.from_segmentation``      ``images/`` + ``masks/`` (class-id PNGs, same stems)
+``annotated_table``  ``Pipeline.from_annotated_table``   a table: path, boxes, labels (and mask path) columns
+===================  ==================================  ================================================
 
 Each lists its annotations once into an :class:`AnnotatedIndex` (one compact :class:`Record` per
 image) and gives batches of ``(paths, y)`` whose ``info.targets`` holds each image's
