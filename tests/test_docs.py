@@ -123,6 +123,33 @@ def test_a_group_shows_the_members_it_drew(gallery, photo):
     assert set(titles) <= {"hflip", "vflip", "rotate90"} and len(set(titles)) > 1
 
 
+def test_a_geometry_op_moves_the_targets_of_its_draws_as_replay_does(gallery, photo):
+    from genlab.sample_shapes import shapes_format
+    from genlab.transforms import replay_targets
+
+    entry = next(e for e in gallery.entries() if e.name == "random_affine")
+    images, moved, titles = gallery.target_draws(entry, photo, entry.stronger())
+    painted, targets = gallery.targets_sample(photo)
+    record = entry.draw(np.random.default_rng([gallery.SEED, 2]), entry.stronger(), photo.shape[:2])
+    image, expected = replay_targets(
+        painted, targets, [{"op": entry.name, **record}], shapes_format()
+    )
+    assert np.array_equal(images[2], image) and titles[2] == gallery._short(record)
+    assert np.array_equal(moved[2].boxes, expected.boxes) and not np.array_equal(
+        moved[2].boxes, targets.boxes
+    )
+    assert np.array_equal(moved[2].masks, expected.masks)
+    assert np.array_equal(moved[2].keypoints, expected.keypoints)
+
+
+def test_pages_show_targets_where_an_op_moves_them_and_say_why_not_elsewhere(written):
+    for name in ("hflip", "random_resized_crop", "rand_augment", "one_of", "cutmix"):
+        assert f"images/{name}-targets.png" in (written / f"{name}.md").read_text()
+        assert _png(written / "images" / f"{name}-targets.png").size
+    assert "leaves boxes, masks and keypoints" in (written / "gaussian_blur.md").read_text()
+    assert "refuses a batch that carries targets" in (written / "mixup.md").read_text()
+
+
 def test_a_batch_op_mixes_the_photo_with_its_mirror_and_shows_what_it_drew(
     gallery, photo, tmp_path
 ):

@@ -3,7 +3,9 @@
 For every op: one sample photo under 8 draws at the op's declared defaults and under one
 stronger setting (what was drawn is the title of each picture), the parameter table from the
 op's declarations (never written a second time here), and the torchvision / albumentations
-names it corresponds to.
+names it corresponds to. An op that moves boxes, masks and keypoints (kinds geometry, policy
+and group, and cutmix) shows its stronger draws a third time on the photo with shapes painted
+in, their targets moved and drawn.
 
 The only thing kept by hand is :data:`STRONGER`, the "stronger" setting shown for an op whose
 probabilities are already 1 (raising probabilities to 1 is the default rule). A test checks
@@ -233,6 +235,73 @@ def _figure(entry: Entry, image: np.ndarray, values: Mapping[str, Any], header: 
     return renderer.render(images, titles, header if len(header) <= 90 else header[:89] + "…")
 
 
+#: Kinds whose pages get a third row: their draws on a photo that carries boxes, masks and
+#: keypoints (and cutmix, the one mixing op with a rule for targets).
+TARGET_KINDS = ("geometry", "policy", "group")
+
+
+def moves_targets(entry: Entry) -> bool:
+    """Whether ``entry``'s page shows its draws with targets."""
+    return entry.kind in TARGET_KINDS or entry.name == "cutmix"
+
+
+def targets_sample(image: np.ndarray, index: int = 0) -> tuple[np.ndarray, Any]:
+    """``image`` with the shapes of :func:`genlab.sample_shapes.shape_targets` (sample ``index``)
+    painted in, and those shapes' exact targets (boxes, instance masks, corner keypoints)."""
+    from genlab.sample_shapes import shape_targets
+
+    targets = shape_targets(SEED, 1, index, IMAGE_SIZE)
+    painted = image.copy()
+    for k, mask in enumerate(targets.masks):
+        painted[mask.astype(bool)] = ((60, 200, 230), (240, 180, 40), (200, 60, 200))[k % 3]
+    return painted, targets
+
+
+def target_draws(
+    entry: Entry, image: np.ndarray, values: Mapping[str, Any]
+) -> tuple[list, list, list[str]]:
+    """:func:`draws` on :func:`targets_sample`: the images, their targets moved, what was drawn.
+
+    A batch op mixes a batch of two such samples (different shapes), alternating.
+    """
+    from genlab.batch import BatchInfo
+    from genlab.sample_shapes import shapes_format
+    from genlab.transforms import get_op
+    from genlab.transforms.target_kernels import carry_mixed
+
+    op, fmt = get_op(entry.name), shapes_format()
+    rngs = [np.random.default_rng([SEED, i]) for i in range(DRAWS)]
+    if entry.mixes:
+        samples = [targets_sample(image, i % 2) for i in range(DRAWS)]
+        x = np.stack([s[0] for s in samples])
+        y = np.eye(2, dtype=np.float32)[np.arange(DRAWS) % 2]
+        records = entry.draw(rngs, values, x.shape)
+        info = BatchInfo(targets=tuple(s[1] for s in samples), target_format=fmt)
+        moved = carry_mixed(op, info, records, x.shape[1:3])["targets"]
+        mixed, _ = entry.apply(x, y, records)
+        return list(mixed), list(moved), [_short(r) for r in records]
+    painted, targets = targets_sample(image)
+    images, moved, titles = [], [], []
+    for rng in rngs:
+        record = entry.draw(rng, values, painted.shape[:2])
+        images.append(painted if record is None else entry.apply(painted, record))
+        moved.append(op.carry_targets(targets, record, painted.shape[:2], fmt)[0])
+        titles.append(_short(record))
+    return images, moved, titles
+
+
+def _targets_figure(entry: Entry, image: np.ndarray, values: Mapping[str, Any]) -> bytes:
+    from genlab.overlay import draw_targets, format_options
+    from genlab.plotting import GridRenderer
+    from genlab.sample_shapes import shapes_format
+
+    images, moved, titles = target_draws(entry, image, values)
+    options = format_options(shapes_format())
+    drawn = [draw_targets(im, t, **options) for im, t in zip(images, moved, strict=True)]
+    renderer = GridRenderer(capacity=DRAWS, columns=4, cell_px=160)
+    return renderer.render(drawn, titles, "stronger, with targets")
+
+
 # -- pages ---------------------------------------------------------------------------------
 
 
@@ -267,10 +336,31 @@ def _equivalents(entry: Entry) -> str:
     return ", ".join(f"{lib}: `{name}`" for lib, name in sorted(entry.equivalents.items()))
 
 
+def _targets_section(entry: Entry, targets_png: str | None) -> str:
+    if targets_png:
+        return (
+            "## With targets (stronger)\n\n"
+            "The same draws on the photo with shapes painted in "
+            "({func}`genlab.sample_shapes.shape_targets`): boxes, instance masks and corner "
+            "keypoints move with the pixels (drawn by {func}`genlab.overlay.draw_targets`).\n\n"
+            f"![{entry.name} stronger with targets, 8 draws]({targets_png})\n"
+        )
+    if entry.kind in ("colour", "noise"):
+        return "An op of kind colour or noise leaves boxes, masks and keypoints as they are.\n"
+    if entry.name == "mixup":
+        return "Mixup refuses a batch that carries targets (a blend has no one set of boxes).\n"
+    return ""
+
+
 def entry_page(
-    entry: Entry, default_png: str | None, strong_png: str, default_error: str = ""
+    entry: Entry,
+    default_png: str | None,
+    strong_png: str,
+    default_error: str = "",
+    targets_png: str | None = None,
 ) -> str:
-    """The markdown page of one op (``default_png`` None: it cannot run at its defaults)."""
+    """The markdown page of one op (``default_png`` None: it cannot run at its defaults;
+    ``targets_png``: its stronger draws with targets, for an op that moves them)."""
     defaults, stronger = entry.defaults(), entry.stronger()
     changed = {
         k: repr(list(v) if isinstance(v, tuple) else v)
@@ -296,6 +386,7 @@ def entry_page(
             at_defaults,
             f"## Stronger ({_setting(stronger, defaults)})\n",
             f"![{entry.name} stronger, 8 draws]({strong_png})\n",
+            _targets_section(entry, targets_png),
             "## Parameters\n",
             parameter_table(entry, stronger) + "\n",
             "## Use\n",
@@ -321,7 +412,9 @@ def index_page(all_entries: list[Entry]) -> str:
         "for it (the record that `batch.info.applied` keeps and replay applies). The parameter tables are "
         "generated from the ops' declarations, the same ones the lab makes its controls from. A batch-mixing "
         "op is shown on a batch of the photo and its mirror image, alternating (labels 0 and 1); its titles "
-        "say how much of each sample was kept (`lam`) and which sample it was mixed with. Every op is a "
+        "say how much of each sample was kept (`lam`) and which sample it was mixed with. An op that "
+        "moves boxes, masks and keypoints shows its stronger draws once more on the photo with "
+        "shapes painted in ({mod}`genlab.sample_shapes`), their targets moved and drawn. Every op is a "
         "stage of its own (see {mod}`genlab.transforms`); the last rows are the ops of the one-stage "
         "{func}`genlab.augment` of genlab 0.1, switched on by its probability parameters.\n\n"
         + "\n".join(rows)
@@ -357,8 +450,13 @@ def write_gallery(
         _write_if_changed(
             out / strong_png, _figure(entry, image, stronger, _setting(stronger, defaults))
         )
+        targets_png = f"images/{entry.name}-targets.png" if moves_targets(entry) else None
+        if targets_png:
+            _write_if_changed(out / targets_png, _targets_figure(entry, image, stronger))
         page = out / f"{entry.name}.md"
-        _write_if_changed(page, entry_page(entry, default_png, strong_png, default_error))
+        _write_if_changed(
+            page, entry_page(entry, default_png, strong_png, default_error, targets_png)
+        )
         pages.append(page)
     _write_if_changed(out / "index.md", index_page(ops))
     return pages
