@@ -202,19 +202,22 @@ def test_chain_stepper_holds_still_while_stepping(lab):
     chain = page.locator(".genlab-chain-stepper").first
     chain.scroll_into_view_if_needed()
     assert chain.locator(".genlab-chain-legend").count() == 1
+    # held as one DOM element: JupyterLab renders cells lazily, so a locator's ".first" may
+    # resolve to another cell's stepper once the notebook scrolls
+    stepper = chain.element_handle()
 
     def boxes():  # relative to the stepper: the notebook may scroll
-        origin = chain.bounding_box()
+        origin = stepper.bounding_box()
         return [
             (round(b["x"] - origin["x"]), round(b["y"] - origin["y"]), round(b["width"]))
-            for b in (el.bounding_box() for el in chain.locator(".genlab-chain-stage").all())
+            for b in (el.bounding_box() for el in stepper.query_selector_all(".genlab-chain-stage"))
         ]
 
     before = boxes()
     history = ".genlab-chain-stepper .genlab-chain-history"
     for _ in range(7):  # primes, sends, the batch out: states, locals and thumbnails change
         text = page.locator(history).first.text_content()
-        chain.locator("button.genlab-chain-step").click()
+        stepper.query_selector("button.genlab-chain-step").click()
         _wait_for_change(page, history, None, text)
         assert boxes() == before, "a stage box moved"
     assert len(before) == 3 and len({y for _x, y, _w in before}) == 1  # one row
