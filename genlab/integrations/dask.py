@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 
 from ..batch import Batch, BatchInfo
-from ..sources.storage import sample_bytes
 from ..targets import TargetFormat
 from ..targets_io import targets_from_json, targets_to_json
 from ..validate import ValidationReport, check_file
 from .parquet import write_parquet_task
+from .shard_files import stored_samples, write_shard
 
 __all__ = [
     "ChannelStats",
@@ -299,21 +299,12 @@ def _tar_task(shared: tuple, task: tuple[int, list[Batch]]) -> list[dict]:
     """Write one WebDataset shard of the source batches ``task``; its manifest record."""
     import tarfile  # only for tar shards
 
-    import fsspec  # fsspec takes ~0.4 s to import: only when files are read
-
     _pipeline, job = shared
     number, batches = task
     buffer, n, skipped = io.BytesIO(), 0, []
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for batch in batches:
-            policy = batch.info.extra.get("retry")
-            for i, item in enumerate(batch.x):
-                path = batch.info.paths[i] if batch.info.paths is not None else str(item)
-                try:
-                    data, ext = sample_bytes(item, path, policy)
-                except OSError as e:
-                    skipped.append([path, str(e)])
-                    continue
+            for i, _path, data, ext in stored_samples(batch, skipped):
                 key = (
                     f"{int(batch.info.keys[i]):012d}"
                     if batch.info.keys is not None
@@ -332,14 +323,7 @@ def _tar_task(shared: tuple, task: tuple[int, list[Batch]]) -> list[dict]:
                 _tar_member(tar, f"{key}.{ext}", data)
                 _tar_member(tar, key + label[0], label[1])
                 n += 1
-    data = buffer.getvalue()
-    name = f"shard-{number:06d}.tar"
-    with fsspec.open(posixpath.join(job.dest, name), "wb", **job.storage_options) as f:
-        f.write(data)
-    return [{
-        "file": name, "n": n, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-        "skipped": skipped,
-    }]  # fmt: skip
+    return write_shard(job, f"shard-{number:06d}.tar", buffer.getvalue(), n, skipped)
 
 
 def _shard_name(number: int) -> str:

@@ -10,7 +10,6 @@ reads the files back with the same names. One row group per source batch.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import posixpath
@@ -18,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..sources.storage import sample_bytes
+from .shard_files import stored_samples, write_shard
 
 __all__ = ["hf_schema", "write_parquet_task", "parquet_name"]
 
@@ -48,7 +47,6 @@ def hf_schema(class_names: Sequence[str], multi_label: bool):
 
 def write_parquet_task(shared: tuple, task: tuple[int, int, list]) -> list[dict]:
     """Write part ``number`` of ``total`` from the source batches ``task``; its manifest record."""
-    import fsspec
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -58,15 +56,8 @@ def write_parquet_task(shared: tuple, task: tuple[int, int, list]) -> list[dict]
     buffer, n, skipped = io.BytesIO(), 0, []
     with pq.ParquetWriter(buffer, schema) as writer:
         for batch in batches:
-            policy = batch.info.extra.get("retry")
             images, labels = [], []
-            for i, item in enumerate(batch.x):
-                path = batch.info.paths[i] if batch.info.paths is not None else str(item)
-                try:
-                    data, _ext = sample_bytes(item, path, policy)
-                except OSError as e:
-                    skipped.append([path, str(e)])
-                    continue
+            for i, path, data, _ext in stored_samples(batch, skipped):
                 row = np.asarray(batch.y[i])
                 images.append({"bytes": data, "path": posixpath.basename(path.split("::")[0])})
                 labels.append(
@@ -75,11 +66,4 @@ def write_parquet_task(shared: tuple, task: tuple[int, int, list]) -> list[dict]
             if images:
                 writer.write_table(pa.table([images, labels], schema=schema))
                 n += len(images)
-    data = buffer.getvalue()
-    name = parquet_name(number, total)
-    with fsspec.open(posixpath.join(job.dest, name), "wb", **job.storage_options) as f:
-        f.write(data)
-    return [{
-        "file": name, "n": n, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-        "skipped": skipped,
-    }]  # fmt: skip
+    return write_shard(job, parquet_name(number, total), buffer.getvalue(), n, skipped)
