@@ -213,7 +213,12 @@ def test_chain_stepper_holds_still_while_stepping(lab):
             for b in (el.bounding_box() for el in stepper.query_selector_all(".genlab-chain-stage"))
         ]
 
-    before = boxes()
+    before, previous = boxes(), None
+    for _ in range(40):  # the baseline once JupyterLab has laid out the cells above (lazy render)
+        if before == previous:
+            break
+        page.wait_for_timeout(250)
+        previous, before = before, boxes()
     history = ".genlab-chain-stepper .genlab-chain-history"
     for _ in range(7):  # primes, sends, the batch out: states, locals and thumbnails change
         text = page.locator(history).first.text_content()
