@@ -15,7 +15,7 @@ work: decode the JPEG and resize it to 224x224 (bilinear), deliver uint8 batches
   ``torch.utils.data.DataLoader(batch_size=64, num_workers=2)``.
 
 First ``--epochs`` epochs of genlab over the Parquet files with 2 workers, each epoch's peak PSS
-of the process tree sampled every 20 ms: the memory must stay flat (last epoch's peak within 5% of
+of the process tree sampled every 50 ms: the memory must stay flat (last epoch's peak within 5% of
 the second's). Then each row is timed over the whole set after a short warm-up, the rows
 interleaved for ``--rounds`` rounds (best of each kept), so the ratios are measured side by side in
 this one run. Target: genlab over Parquet >= 1.5x the DataLoader.

@@ -6,7 +6,7 @@
 
 Every row runs in a fresh Python process, so that one row's memory never
 counts in another's; a thread here samples the PSS of that process and all
-its workers every 20 ms and keeps the peak.  Throughput counts the whole
+its workers every 50 ms and keeps the peak.  Throughput counts the whole
 pass over the set, worker start-up included.  "CPU ms/image" is the CPU
 time of the row's process and its workers per image: what each image costs,
 less sensitive than images/s to other programs using the cores.  The table

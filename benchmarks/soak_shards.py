@@ -7,7 +7,7 @@ shared-memory segments must not grow.
 The images (genlab's two-class sample photos at 64x48) are written once, turned into WebDataset shards with
 ``materialize(..., format="tar")``, and streamed back with ``Pipeline.from_shards`` through
 read -> augment -> rescale, with ``num_workers`` workers (processes by default, ``--worker-kind``). Each epoch's peak PSS of the
-process tree (this process and its workers, shared pages counted once) is sampled every 20 ms.
+process tree (this process and its workers, shared pages counted once) is sampled every 50 ms.
 Pass: the last epoch's peak within 5% of epoch 2's (epoch 1 warms caches and imports), and the
 open file descriptors and /dev/shm segments the same after the run as before it.
 """

@@ -163,3 +163,77 @@ def test_thread_workers_run_inside_a_daemon_process(photos_root):
     daemon.start()
     assert answers.get(timeout=60) == 12
     daemon.join(10)
+
+
+# ----------------------------------------------------------------------------- the first batch
+
+
+def _decoding_threads(monkeypatch) -> list[tuple[str, int]]:
+    """Patch read_images' decoder to note (path, thread id) and to take 5 ms per image,
+    so every lent thread gets items."""
+    import threading
+    import time
+
+    import genlab.stages.read as read
+
+    seen: list[tuple[str, int]] = []
+    real = read.decode_image
+
+    def noting(data, *, path, **options):
+        seen.append((str(path), threading.get_ident()))
+        time.sleep(0.005)
+        return real(data, path=path, **options)
+
+    monkeypatch.setattr(read, "decode_image", noting)
+    return seen
+
+
+@pytest.mark.parametrize("fuse", [False, True])
+def test_the_first_batch_is_decoded_by_every_thread_with_the_same_bytes(
+    photos_root, monkeypatch, fuse
+):
+    stages = chain()
+    if fuse:  # the fused read + crop decodes through the same items loop
+        stages = [stages[0], ("random_resized_crop", {"size": (32, 24)}), *stages[1:]]
+    reference = epoch(Pipeline.from_folder(photos_root, batch_size=6, seed=5, stages=stages))
+    seen = _decoding_threads(monkeypatch)
+    p = Pipeline.from_folder(photos_root, batch_size=6, seed=5, stages=stages, num_workers=2,
+                             worker_kind="thread")  # fmt: skip
+    with ThreadIterator(p, 0) as batches:
+        first = next(batches)
+        names = {str(path) for path in first.info.paths}  # (the next batches may have begun)
+        first_threads = {thread for name, thread in list(seen) if name in names}
+        rest = [(x.copy(), y.copy()) for x, y in batches]
+    if not fuse:  # the fused stage decodes only the crop's box, not through decode_image
+        assert len(first_threads) == 2, seen
+    assert same([(first.x, first.y), *rest], reference)
+
+
+def test_a_shared_first_batch_skips_and_raises_as_one_thread_would(
+    photos_root, tmp_path, monkeypatch
+):
+    root = tmp_path / "bad"
+    for name in ("a", "b"):
+        (root / name).mkdir(parents=True)
+        for i, src in enumerate(sorted((photos_root / "china").iterdir())[:3]):
+            (root / name / f"{i}.jpg").write_bytes(src.read_bytes())
+    (root / "a" / "1.jpg").write_bytes(b"\xff\xd8\xff\xe0 broken")
+    (root / "b" / "2.jpg").write_bytes(b"not an image at all")
+
+    def run(workers: int, on_error: str = "skip") -> Pipeline:
+        return Pipeline.from_folder(root, batch_size=6, shuffle=False, num_workers=workers,
+                                    worker_kind="thread", stages=[("read_images", {"on_error": on_error})])  # fmt: skip
+
+    def first(pipeline: Pipeline):
+        with pytest.warns(UserWarning, match="read_images skipped"):
+            batch = next(iter(pipeline.iter_epoch(0)))
+        return batch.x.copy(), batch.y.copy(), [Path(p).name for p, _ in batch.info.skipped]
+
+    reference = first(run(0))
+    seen = _decoding_threads(monkeypatch)
+    x, y, skipped = first(run(2))
+    assert len({thread for _, thread in seen}) == 2
+    assert np.array_equal(x, reference[0]) and np.array_equal(y, reference[1]) and len(x) == 4
+    assert skipped == reference[2] == ["1.jpg", "2.jpg"]
+    with pytest.raises(StageError, match=r"read_images.*a/1\.jpg"):  # the first bad file in order
+        list(run(2, on_error="raise"))

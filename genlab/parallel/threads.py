@@ -20,6 +20,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from ..batch import Batch
+from ..stages.item_workers import lend
 from .estimate import check_memory
 
 __all__ = ["ThreadIterator", "check_counts"]
@@ -46,9 +47,9 @@ class ThreadIterator:
     timeout : float, optional
         Seconds to wait for one batch before raising TimeoutError; None waits.
 
-    The workers start when the iterator is made: the first batch alone (so it has the cores
-    to itself and comes no later than without workers), then, as soon as it is made, the
-    batches after it. An exception raised by a stage is raised again by ``next()`` with its
+    The workers start when the iterator is made: the first batch alone, its images decoded by
+    all the threads at once (:mod:`genlab.stages.item_workers`), so it comes sooner than
+    without workers; then, as soon as it is made, the batches after it, one per thread. An exception raised by a stage is raised again by ``next()`` with its
     own traceback.
     ``close()`` (also called by ``with``, on any error and at the end of the epoch) drops
     the batches not yet started; a thread finishes the batch it is making.
@@ -111,7 +112,13 @@ class ThreadIterator:
                 except StopIteration:
                     self._source_done = True
                     return
-                self._pending.append(self._pool.submit(self._pipeline.run_stages, batch))
+                run = self._pipeline.run_stages if self._first_done else self._run_first
+                self._pending.append(self._pool.submit(run, batch))
+
+    def _run_first(self, batch: Batch) -> Batch:
+        """The first batch, with the other threads lent to it (they idle until it is made)."""
+        with lend(self._pool, self.num_workers - 1):
+            return self._pipeline.run_stages(batch)
 
     def _after_first(self, _future: Future) -> None:
         """In the worker that made the first batch: start the others."""

@@ -22,6 +22,7 @@ orientation it cannot read) run through the two stages' own code, with the same 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -107,30 +108,34 @@ def _read_and_crop(batch: Batch, read: dict, op: Any, crop_params: dict, stream:
     read_hw = HeightWidth.from_size(options["target_size"])
     out_w, out_h = crop_params["size"]  # (width, height), as every size parameter
     seeds = sample_seeds(batch.info, stream, len(batch.x)).tolist()
-    reseeder = Reseeder()
-    keyed = batch.info.keys is not None
-    records: list[dict] = []
+    reseeders = threading.local()  # one generator per thread decoding items (see read_each)
+    records: dict[int, dict] = {}  # by the item's index in the batch, as the sizes
+    sizes: dict[int, tuple[int, int]] = {}
 
-    def decode(data: bytes, path: str, index: int, position: int) -> np.ndarray:
+    def decode(data: bytes, path: str, index: int, sample: int) -> np.ndarray:
         # the op's own generator for this sample (see Op.run); a keyless batch draws by
-        # position, as the op would after read_images dropped a file
-        rng = reseeder.seed(seeds[index if keyed else position])
+        # its place among the kept items, as the op would after read_images dropped a file
+        if not hasattr(reseeders, "one"):
+            reseeders.one = Reseeder()
+        rng = reseeders.one.seed(seeds[sample])
         record = op.draw(rng, crop_params, read_hw)
         img = _decode_box(data, path, record, options, (out_w, out_h), op)
         if batch.info.targets is not None:
-            sizes.append(image_size(data, path=path)[::-1])
-        records.append({"op": op.name, **record})
+            sizes[index] = image_size(data, path=path)[::-1]
+        records[index] = {"op": op.name, **record}
         return img
 
-    sizes: list[tuple[int, int]] = []
-    out = read_each(batch, decode, (out_h, out_w), read["on_error"], "read_images")
-    out = out.replace(applied=out.info.with_applied([(r,) for r in records]))
+    out, kept = read_each(batch, decode, (out_h, out_w), read["on_error"], "read_images")
+    kept_records = [records[i] for i in kept]
+    out = out.replace(applied=out.info.with_applied([(r,) for r in kept_records]))
     if out.info.targets is None:
         return out
     # targets follow the two stages' geometry: the read's resize, then the crop's record
-    out = resize_targets(out, sizes, options["target_size"], options["resize"])
+    out = resize_targets(
+        out, [sizes[i] for i in kept if i in sizes], options["target_size"], options["resize"]
+    )
     fmt = out.info.target_format
     moved = tuple(
-        op.carry_targets(t, r, read_hw, fmt)[0] for t, r in zip(out.info.targets, records)
+        op.carry_targets(t, r, read_hw, fmt)[0] for t, r in zip(out.info.targets, kept_records)
     )
     return out.replace(targets=moved)

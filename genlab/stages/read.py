@@ -14,6 +14,7 @@ from ..ops.decode import ImageReadError, decode_image, image_size
 from ..ops.targets_geometry import check_mask_size, move_targets, resize_geometry, resize_nearest
 from ..params import Bool, Choice, Int, Size
 from ..sources.storage import read_bytes
+from .item_workers import map_items
 from .protocol import stage
 
 __all__ = ["read_images", "read_each", "resize_targets", "READ_PARAMS"]
@@ -62,35 +63,61 @@ def _data_of(item, path: str, policy) -> bytes:
 
 def read_each(
     batch: Batch, decode: Callable, size_hw: tuple[int, int], on_error: str, stage: str
-) -> Batch:
-    """Decode every item of ``batch.x`` with ``decode(data, path, index, position)`` into one array.
+) -> tuple[Batch, list[int]]:
+    """Decode every item of ``batch.x`` with ``decode(data, path, index, sample)`` into one array.
 
-    ``index`` is the item's place in ``batch``, ``position`` its place among the items kept so
-    far. An unreadable item (:class:`ImageReadError`) is skipped (warned, counted in
-    ``info.skipped``, its label and per-sample info dropped with it) or raised, per ``on_error``.
+    ``index`` is the item's place in ``batch``; ``sample`` the place its random draws come
+    from: ``index`` when the batch has sample keys, else its place among the items kept so far
+    (as a later stage would see it). An unreadable item (:class:`ImageReadError`) is skipped
+    (warned, counted in ``info.skipped``, its label and per-sample info dropped with it) or
+    raised, per ``on_error``. Returns the batch and the ``index`` of each item kept, in order.
+
+    The items of a keyed batch may be decoded by several threads at once when some are lent
+    (:mod:`genlab.stages.item_workers`); ``decode`` then keeps any side results by ``index``.
     """
-    out = np.empty((len(batch.x), *size_hw, 3), dtype=np.uint8)
-    kept: list[int] = []
-    skipped: list[tuple[str, str]] = []
+    n = len(batch.x)
+    out = np.empty((n, *size_hw, 3), dtype=np.uint8)
     policy = batch.info.extra.get("retry")
     names = batch.info.paths
-    for i, item in enumerate(batch.x):
-        is_data = isinstance(item, (bytes, bytearray, memoryview))
-        path = (names[i] if names is not None else f"sample {i}") if is_data else str(item)
-        try:
-            out[len(kept)] = decode(_data_of(item, path, policy), path, i, len(kept))
-        except ImageReadError as e:
+
+    def path_of(i: int) -> str:
+        if isinstance(batch.x[i], (bytes, bytearray, memoryview)):
+            return names[i] if names is not None else f"sample {i}"
+        return str(batch.x[i])
+
+    def one(i: int, sample: int) -> np.ndarray:
+        return decode(_data_of(batch.x[i], path_of(i), policy), path_of(i), i, sample)
+
+    kept: list[int] = []
+    skipped: list[tuple[str, str]] = []
+
+    def keep_or_skip(i: int, result) -> None:
+        if isinstance(result, ImageReadError):
             if on_error == "raise":
-                raise
-            warnings.warn(f"{stage} skipped {e.path!r}: {e.reason}", stacklevel=3)
-            skipped.append((str(path), e.reason))
-            continue
-        kept.append(i)
+                raise result
+            warnings.warn(f"{stage} skipped {result.path!r}: {result.reason}", stacklevel=4)
+            skipped.append((str(path_of(i)), result.reason))
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            out[len(kept)] = result
+            kept.append(i)
+
+    if batch.info.keys is not None:  # draws by index: the items may be decoded in any order
+        for i, result in enumerate(map_items(lambda i: one(i, i), n)):
+            keep_or_skip(i, result)
+    else:
+        for i in range(n):
+            try:
+                result = one(i, len(kept))
+            except ImageReadError as e:
+                result = e
+            keep_or_skip(i, result)
     if not skipped:
-        return Batch(out, batch.y, batch.info)
+        return Batch(out, batch.y, batch.info), kept
     info = batch.info.select(kept)
     info = replace(info, skipped=info.skipped + tuple(skipped))
-    return Batch(out[: len(kept)], batch.y[kept], info)
+    return Batch(out[: len(kept)], batch.y[kept], info), kept
 
 
 def decode_options(params: dict) -> dict:
@@ -140,16 +167,16 @@ def read_images(
     """
     options = decode_options(locals())
     width, height = target_size
-    sizes: list[tuple[int, int]] = []  # each kept sample's upright (height, width), for targets
+    sizes: dict[int, tuple[int, int]] = {}  # each decoded item's upright (height, width)
 
-    def decode(data: bytes, path: str, index: int, position: int) -> np.ndarray:
+    def decode(data: bytes, path: str, index: int, sample: int) -> np.ndarray:
         image = decode_image(data, path=path, **options)
         if batch.info.targets is not None:
-            sizes.append(image_size(data, path=path)[::-1])
+            sizes[index] = image_size(data, path=path)[::-1]
         return image
 
-    out = read_each(batch, decode, (height, width), on_error, "read_images")
-    return resize_targets(out, sizes, target_size, resize)
+    out, kept = read_each(batch, decode, (height, width), on_error, "read_images")
+    return resize_targets(out, [sizes[i] for i in kept if i in sizes], target_size, resize)
 
 
 def resize_targets(
