@@ -32,12 +32,29 @@ _BOUND_ATTRS = (("ge", "low"), ("gt", "low"), ("le", "high"), ("lt", "high"))
 
 
 def _bounds(metadata: list) -> dict[str, float]:
+    """The ``low``/``high`` bounds a schema field declares: pydantic's ``ge``/``gt``/``le``/``lt``,
+    or for tuples albumentations' ``AfterValidator(check_range_bounds(min_val, max_val))``, read
+    from the validator's closure without calling it. Exclusive bounds are kept as given: a
+    value at one is refused by albumentations' own check, which names the parameter."""
     out = {}
     for item in metadata:
         for attr, key in _BOUND_ATTRS:
             if getattr(item, attr, None) is not None:
                 out[key] = getattr(item, attr)
+        func = getattr(item, "func", None)
+        if getattr(func, "__qualname__", "").startswith("check_range_bounds"):
+            closure = inspect.getclosurevars(func).nonlocals
+            for name, key in (("min_val", "low"), ("max_val", "high")):
+                if closure.get(name) is not None:
+                    out[key] = closure[name]
     return out
+
+
+def _is_interval(metadata: list) -> bool:
+    """Whether a schema field requires ``low <= high`` (``AfterValidator(nondecreasing)``)."""
+    return any(
+        getattr(getattr(m, "func", None), "__name__", "") == "nondecreasing" for m in metadata
+    )
 
 
 class AlbumentationsLibrary(Library):
@@ -105,10 +122,10 @@ class AlbumentationsLibrary(Library):
         """The declared parameters of ``cls`` and the names of the required ones.
 
         Each ``__init__`` argument is declared from its ``InitSchema`` field (annotation,
-        ``ge``/``gt``/``le``/``lt`` bounds, ``Literal`` choices), with the value a probe instance
-        keeps (else the ``__init__`` default) as its default. ``p`` is a probability in
-        ``[0, 1]``; a composition's ``transforms`` is a fixed list; arguments the schema no longer
-        declares (deprecated) are left out.
+        bounds, ``Literal`` choices, whether a pair must be nondecreasing), with the value a
+        probe instance keeps (else the ``__init__`` default) as its default. ``p`` is a
+        probability in ``[0, 1]``; a composition's ``transforms`` is a fixed list; arguments the
+        schema no longer declares (deprecated) are left out.
         """
         schema = getattr(cls, "InitSchema", None)
         fields = schema.model_fields if schema is not None else {}
@@ -139,6 +156,7 @@ class AlbumentationsLibrary(Library):
                 annotation,
                 required=is_required,
                 choices=literal_choices(annotation),
+                interval=field is not None and _is_interval(field.metadata),
                 help=_annotation_text(annotation),
                 **bounds,
             )

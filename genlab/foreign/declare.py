@@ -11,14 +11,16 @@ declared :class:`~genlab.params.Fixed`: kept as given and shown read-only.
 from __future__ import annotations
 
 import enum
+import math
 import numbers
+import types
 import typing
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ..params import Bool, Choice, Fixed, Float, Int, Numbers, Param, Text
+from ..params import Bool, Choice, Fixed, Float, Int, Numbers, Param, Range, Text
 
 __all__ = ["CV2_CONSTANTS", "choice_labels", "declare", "literal_choices", "plain", "record_value"]
 
@@ -104,6 +106,7 @@ def declare(
     low: float | None = None,
     high: float | None = None,
     choices: tuple = (),
+    interval: bool = False,
     help: str = "",
 ) -> Param:
     """The genlab declaration of one library parameter.
@@ -111,10 +114,20 @@ def declare(
     ``value`` is the normalised default (for a required parameter, the value of a probe
     instance: only its type is used and the declared default is ``None``); ``annotation`` is the
     library's annotation (its text decides between whole and real numbers); ``choices`` the
-    values of a ``Literal`` or an enum.
+    values of a ``Literal`` or an enum; ``interval`` says the library requires ``low <= high``
+    of a pair.
+
+    A pair of real numbers is a :class:`~genlab.params.Range` (a range slider in the lab) when
+    it is an ``interval`` with both bounds, its annotation takes no single number and its default
+    sits on the slider's steps: then every value the library accepts is one the Range accepts.
+    Other lists of numbers are :class:`~genlab.params.Numbers`.
 
     >>> declare(0.5, float, low=0.0, high=1.0)
     Float(default=0.5, help='', optional=False, low=0.0, high=1.0, step=0.01)
+    >>> declare((0.08, 1.0), tuple[float, float], low=0, high=1, interval=True)
+    Range(default=(0.08, 1.0), help='', optional=False, low=0.0, high=1.0, step=0.01, symmetric=False)
+    >>> declare((0.08, 1.0), tuple[float, float] | float, low=0, high=1, interval=True).kind
+    'numbers'
     >>> declare((-30.0, 30.0), "tuple[float, float] | float").kind
     'numbers'
     >>> declare({"a": 1}, dict).kind
@@ -130,16 +143,43 @@ def declare(
     if isinstance(value, numbers.Integral) and "float" not in text and "Number" not in text:
         return Int(default, low=_int(low), high=_int(high), **common)
     if isinstance(value, numbers.Real):
-        step = 0.01 if low is not None and high is not None and high - low <= 10 else 0.1
-        return Float(default, low=_float(low), high=_float(high), step=step, **common)
+        return Float(default, low=_float(low), high=_float(high), step=_step(low, high), **common)
     if _is_numbers(value):
         whole = all(isinstance(v, numbers.Integral) for v in value) and "float" not in text
+        if interval and not whole and len(value) == 2 and _is_range(value, annotation, low, high):
+            low, high = float(low), float(high)
+            return Range(default, low=low, high=high, step=_step(low, high), **common)
         return Numbers(default, integer=whole, **common)
     if value is None and ("Sequence[float]" in text or "tuple[float" in text):
         return Numbers(None, **common)
     if isinstance(value, str):
         return Text(default, **common)
     return Fixed(default, **common)
+
+
+def _step(low: float | None, high: float | None) -> float:
+    return 0.01 if low is not None and high is not None and high - low <= 10 else 0.1
+
+
+def _is_range(pair: Sequence, annotation: Any, low: float | None, high: float | None) -> bool:
+    """Whether ``pair`` can be a range slider's value: finite bounds, an annotation that takes
+    no single number (a spec giving one must still load), both ends on the slider's steps from
+    ``low`` (a browser slider snaps its value onto them, which would change it unasked)."""
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return False
+    if isinstance(annotation, str) or _takes_number(annotation):
+        return False
+    step = _step(low, high)
+    return all(abs((v - low) / step - round((v - low) / step)) < 1e-6 for v in pair)
+
+
+def _takes_number(annotation: Any) -> bool:
+    """Whether ``annotation`` (through unions, ``Optional`` and ``Annotated``) takes a single number."""
+    if annotation in (int, float):
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType, typing.Annotated):
+        return any(_takes_number(arg) for arg in typing.get_args(annotation))
+    return False
 
 
 def _int(bound: float | None) -> int | None:
