@@ -26,7 +26,12 @@ def tree_pss(root: psutil.Process) -> tuple[int, int]:
         try:
             total += _pss(proc)
             counted += 1
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, ProcessLookupError):
+        except (
+            psutil.NoSuchProcess,
+            psutil.AccessDenied,
+            psutil.ZombieProcess,
+            ProcessLookupError,
+        ):
             continue
     return total, counted
 

@@ -38,6 +38,23 @@ def test_applied_records_replay_each_sample_exactly():
         np.testing.assert_array_equal(apply_all(original, records), augmented)
 
 
+@pytest.mark.parametrize("shape", [(10, 10), (8, 12)])
+def test_flips_and_turns_copied_once_give_apply_alls_bytes(shape):
+    # the stage composes leading flips and quarter turns as one view; apply_all runs each kernel
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 256, size=(96, *shape, 3), dtype=np.uint8)
+    batch = Batch(x, np.zeros((96, 1)), BatchInfo(seed=1, keys=np.arange(96)))
+    out = run(batch, genlab.augment(hflip=0.5, vflip=0.5, rotate90=0.7, brightness_p=0.3))
+    kinds = {tuple(r["op"] if r["op"] != "rotate90" else f"k{r['k']}" for r in records)
+             for records in out.info.applied}  # fmt: skip
+    assert ("hflip", "vflip", "k2", "brightness") in kinds and ("hflip", "vflip", "k2") in kinds
+    if shape[0] == shape[1]:
+        turned = {k for k in kinds if "k1" in k or "k3" in k}
+        assert any(len(k) >= 3 for k in turned) and any(k[-1] == "brightness" for k in turned)
+    for original, augmented, records in zip(x, out.x, out.info.applied):
+        np.testing.assert_array_equal(apply_all(original, records), augmented)
+
+
 def test_augment_is_deterministic_per_sample_not_per_batch_position():
     batch = image_batch()
     a = run(batch, genlab.augment(hflip=0.5, rotation_p=0.7))

@@ -41,7 +41,7 @@ import numpy as np
 
 from ..batch import Batch
 from ..ops import classic as kernels
-from ..ops.geometry import quarter_turns
+from ..ops.geometry import copy_view, quarter_turns
 from ..params import Float, HeightWidth, Int, Param, validate_params
 from ..seeding import sample_rngs
 from ..stages.protocol import stage
@@ -351,6 +351,32 @@ def augment(batch: Batch, *, seed: int, **params) -> Batch:
     drawn = []
     for i, rng in enumerate(sample_rngs(batch.info, classic_stream(seed), len(x))):
         records = draw_all(rng, params, x[i].shape)
-        out[i] = apply_all(x[i], records)
+        _apply_into(out[i], x[i], records)
         drawn.append(records)
     return batch.replace(x=out, applied=batch.info.with_applied(drawn))
+
+
+#: The members whose kernels only move pixels by index, as NumPy views of their input.
+_AS_VIEW = {
+    "hflip": lambda img, record: img[:, ::-1],
+    "vflip": lambda img, record: img[::-1],
+    "rotate90": lambda img, record: np.rot90(img, record["k"]),
+}
+
+
+def _apply_into(dest: np.ndarray, img: np.ndarray, records: Sequence[Mapping]) -> None:
+    """``dest[...] = apply_all(img, records)`` with fewer copies: the leading flips and quarter
+    turns (the default chain's only members) are composed as one view of ``img`` and copied
+    once, straight into ``dest``; the members after them run as :func:`apply_all` runs them.
+    The same bytes: a view moves each pixel where the kernels would (tested against apply_all)."""
+    view, done = img, 0
+    while done < len(records) and records[done].get("op") in _AS_VIEW:
+        view = _AS_VIEW[records[done]["op"]](view, records[done])
+        done += 1
+    if done == len(records):
+        copy_view(dest, view)
+        return
+    if done:
+        view = np.empty_like(img)
+        _apply_into(view, img, records[:done])
+    dest[...] = apply_all(view, records[done:])
