@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -237,3 +238,19 @@ def test_a_shared_first_batch_skips_and_raises_as_one_thread_would(
     assert skipped == reference[2] == ["1.jpg", "2.jpg"]
     with pytest.raises(StageError, match=r"read_images.*a/1\.jpg"):  # the first bad file in order
         list(run(2, on_error="raise"))
+
+
+def test_thread_workers_warn_when_their_batches_would_not_fit(photos_root, monkeypatch):
+    # the check runs once the first batch is made (psutil's import stays off its path)
+    import psutil
+
+    from genlab.parallel import MemoryBudgetWarning
+
+    class Tiny(NamedTuple):
+        available: int = 1000
+
+    monkeypatch.setattr(psutil, "virtual_memory", Tiny)
+    p = Pipeline.from_folder(photos_root, batch_size=4, stages=chain(), num_workers=2)
+    with pytest.warns(MemoryBudgetWarning, match=r"would hold .*\(4x48x64x3 float32"):
+        batches = epoch(p)
+    assert len(batches) == 3

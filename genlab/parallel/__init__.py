@@ -26,16 +26,10 @@ in a ``.py`` file and import it), and batches travel pickled through pipes.
 
 from __future__ import annotations
 
-from .estimate import (
-    MemoryBudgetWarning,
-    MemoryEstimate,
-    batch_layout,
-    check_memory,
-    estimate_memory,
-)
-from .iterator import ParallelIterator, default_start_method
+import importlib
+from typing import Any
+
 from .threads import ThreadIterator
-from .worker import RemoteTraceback
 
 __all__ = [
     "MemoryBudgetWarning",
@@ -50,13 +44,25 @@ __all__ = [
     "iter_parallel",
 ]
 
+#: Where the other names live, imported on first use: worker threads (the default) need neither
+#: the process machinery nor psutil before their first batch is under way.
+_LAZY = {
+    "MemoryBudgetWarning": "estimate", "MemoryEstimate": "estimate", "batch_layout": "estimate",
+    "check_memory": "estimate", "estimate_memory": "estimate",
+    "ParallelIterator": "iterator", "default_start_method": "iterator", "RemoteTraceback": "worker",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 WORKER_KINDS = ("thread", "process")
 
 
-def iter_parallel(
-    pipeline, epoch: int, *, worker_kind: str | None = None, **options
-) -> ParallelIterator | ThreadIterator:
+def iter_parallel(pipeline, epoch: int, *, worker_kind: str | None = None, **options):
     """The batches of ``epoch`` made by ``pipeline.num_workers`` workers, in order.
 
     ``worker_kind`` (default: the pipeline's) picks :class:`ThreadIterator` or
@@ -67,5 +73,7 @@ def iter_parallel(
     if kind == "thread":
         return ThreadIterator(pipeline, epoch, **options)
     if kind == "process":
+        from .iterator import ParallelIterator
+
         return ParallelIterator(pipeline, epoch, **options)
     raise ValueError(f"worker_kind must be one of {WORKER_KINDS}, got {kind!r}")

@@ -21,7 +21,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from ..batch import Batch
 from ..stages.item_workers import lend
-from .estimate import check_memory
 
 __all__ = ["ThreadIterator", "check_counts"]
 
@@ -49,7 +48,9 @@ class ThreadIterator:
 
     The workers start when the iterator is made: the first batch alone, its images decoded by
     all the threads at once (:mod:`genlab.stages.item_workers`), so it comes sooner than
-    without workers; then, as soon as it is made, the batches after it, one per thread. An exception raised by a stage is raised again by ``next()`` with its
+    without workers; then, as soon as it is made, the memory check (a
+    :class:`~genlab.parallel.MemoryBudgetWarning` when the batches ahead would not fit) and the
+    batches after it, one per thread. An exception raised by a stage is raised again by ``next()`` with its
     own traceback.
     ``close()`` (also called by ``with``, on any error and at the end of the epoch) drops
     the batches not yet started; a thread finishes the batch it is making.
@@ -67,7 +68,6 @@ class ThreadIterator:
         n = pipeline.num_workers if num_workers is None else num_workers
         prefetch = pipeline.prefetch if prefetch is None else prefetch
         check_counts(n, prefetch, "ThreadIterator")
-        check_memory(pipeline, n, prefetch)
         self.num_workers, self.prefetch, self.timeout = n, prefetch, timeout
         self._pipeline = pipeline
         self._source = iter(pipeline.source_batches(epoch))
@@ -121,9 +121,14 @@ class ThreadIterator:
             return self._pipeline.run_stages(batch)
 
     def _after_first(self, _future: Future) -> None:
-        """In the worker that made the first batch: start the others."""
+        """In the worker that made the first batch: check the memory the others will hold (a
+        warning, see :func:`~genlab.parallel.estimate.check_memory`; psutil is imported here, off
+        the first batch's path), then start them."""
         self._first_done = True
         try:
+            from .estimate import check_memory
+
+            check_memory(self._pipeline, self.num_workers, self.prefetch)
             self._fill()
         except BaseException as e:  # raised again by the consumer's next()
             self._source_error = e
