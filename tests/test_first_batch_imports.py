@@ -58,11 +58,10 @@ def test_a_csv_table_imports_nothing_heavy_either(folder, tmp_path):
     assert heavy_modules_after_first_batch(build) == []
 
 
-def test_local_shards_import_nothing_heavy_but_fsspec(tmp_path):
-    # tar_stream imports remote (and so fsspec) at its top: local shards pay fsspec's import
+def test_local_shards_import_nothing_heavy(tmp_path):
     write_shards(tmp_path / "s", n_shards=2, per_shard=5)
     build = (
         f"genlab.Pipeline.from_shards({str(tmp_path / 's')!r}, batch_size=4, seed=0,"
         " class_names=['blue', 'green', 'red'])"
     )
-    assert set(heavy_modules_after_first_batch(build)) <= {"fsspec"}
+    assert heavy_modules_after_first_batch(build) == []

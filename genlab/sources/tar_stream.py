@@ -22,11 +22,13 @@ import tarfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from fsspec.asyn import sync as _run_on_loop
-
-from . import remote, storage
+from . import storage
 from .tar_headers import normalise_name, tar_members
+
+if TYPE_CHECKING:
+    from .remote import RetryPolicy
 
 __all__ = ["ResumableStream", "Sample", "Skip", "iter_samples"]
 
@@ -47,18 +49,23 @@ class ResumableStream(io.RawIOBase):
     def __init__(
         self,
         url: str,
-        policy: remote.RetryPolicy | None = None,
+        policy: RetryPolicy | None = None,
         storage_options: dict | None = None,
     ):
         super().__init__()
         self.url = str(url)
-        self.policy = policy or remote.default_policy()
         self.storage_options = storage_options
         self.position = 0
         self.reopened = 0
         self._file = None
         self._remote = storage.is_remote(self.url)
-        self._http = remote.protocol_of(self.url) in remote.HTTP_PROTOCOLS
+        self._http = False
+        self.policy = policy
+        if storage.is_url(self.url):
+            from . import remote  # fsspec: imported for URLs only, not for a local shard
+
+            self.policy = policy or remote.default_policy()
+            self._http = remote.protocol_of(self.url) in remote.HTTP_PROTOCOLS
         self._until: float | None = None  # the deadline of the whole file, from the first read
 
     def readable(self) -> bool:
@@ -70,6 +77,8 @@ class ResumableStream(io.RawIOBase):
             f = open(self.url, "rb")  # noqa: SIM115 - closed by close()
             f.seek(self.position)
             return f
+        from . import remote  # fsspec: as in __init__, for URLs only
+
         fs, path = remote.filesystem(self.url, self.storage_options, self.policy)
         if remote.protocol_of(self.url) not in remote.HTTP_PROTOCOLS:
             f = fs.open(path, "rb")
@@ -97,7 +106,9 @@ class ResumableStream(io.RawIOBase):
     def _read_from(self, f, size: int, timeout: float | None) -> bytes:
         """One read of ``f``; over HTTP, cancelled after ``timeout`` seconds."""
         if self._http and timeout is not None:
-            return _run_on_loop(f.loop, f._read, size, timeout=max(timeout, 1e-3))
+            from fsspec.asyn import sync  # over HTTP only: fsspec is already imported then
+
+            return sync(f.loop, f._read, size, timeout=max(timeout, 1e-3))
         return f.read(size)
 
     def _drop(self) -> None:
@@ -131,6 +142,8 @@ class ResumableStream(io.RawIOBase):
                     f"streaming {self.url!r} passed its deadline of {self.policy.deadline:g}s "
                     f"at byte {self.position}"
                 )
+            from . import remote  # imported by __init__ already (a remote file is a URL)
+
             data = remote.with_retries(
                 lambda timeout: self._read(size, timeout),
                 url=self.url,
@@ -180,7 +193,7 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 def iter_samples(
-    url: str, policy: remote.RetryPolicy | None = None, storage_options: dict | None = None
+    url: str, policy: RetryPolicy | None = None, storage_options: dict | None = None
 ) -> Iterator[Sample | Skip]:
     """Stream the samples of one tar shard in member order; problems come as :class:`Skip` records.
 
