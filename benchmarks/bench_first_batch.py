@@ -3,7 +3,7 @@ start-up, 2 workers against 0, the lab's first grid, with memory beside each fig
 
     python benchmarks/bench_first_batch.py                 # 2,000 images, ~3-6 minutes on 2 cores
     python benchmarks/bench_first_batch.py --big 10000     # also the 10,000-image epoch vs the pool
-    python benchmarks/bench_first_batch.py --repeat 3      # rows interleaved 3 times, fastest kept
+    python benchmarks/bench_first_batch.py --repeat 3      # rows interleaved 3 times: fastest epoch, median first batch
     python benchmarks/bench_first_batch.py --images 200    # smoke run
 
 Every row runs in a fresh Python process. Its clock starts after the imports a user pays anyway
@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -230,6 +231,13 @@ class Result:
     cpu: float = float("nan")
     note: str = ""
     runs: list[float] = field(default_factory=list)
+    firsts: list[float] = field(default_factory=list)
+
+    @property
+    def first_median(self) -> float:
+        """The median time to the first batch over the runs (the fastest epoch's run is not
+        the fastest first batch: they move apart by tens of milliseconds)."""
+        return statistics.median(self.firsts) if self.firsts else self.first
 
     @property
     def rate(self) -> float:
@@ -282,13 +290,14 @@ def _keep_best(best: dict, r: Result) -> None:
     if old is None or (r.note == "" and (old.note or r.seconds < old.seconds)):
         if old is not None:
             r.peak_pss = max(r.peak_pss, old.peak_pss)
-            r.runs = old.runs
+            r.runs, r.firsts = old.runs, old.firsts
         best[(r.row, r.n)] = r
         old = r
     elif not r.note:
         old.peak_pss = max(old.peak_pss, r.peak_pss)
     if not r.note:
         old.runs.append(r.seconds)
+        old.firsts.append(r.first)
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -325,7 +334,7 @@ def report(best: dict, n: int, big: int | None) -> list[str]:
         per_image = f"{r.cpu / r.images * 1e3:.2f}" if r.images else "-"
         first_cpu = "-" if row in PROCESS_ROWS else f"{r.first_cpu:.3f}"
         lines.append(
-            f"| {ROWS[row]} | {size if r.images else 0:,} | {r.first:.3f} | {first_cpu} | {epoch} | "
+            f"| {ROWS[row]} | {size if r.images else 0:,} | {r.first_median:.3f} | {first_cpu} | {epoch} | "
             f"{rate} | {per_image} | {r.peak_pss / MB:,.0f} | "
             f"{r.first_pss / MB:,.0f} / {r.quarter_pss / MB:,.0f} / {r.end_pss / MB:,.0f} | {traced} |"
         )
@@ -334,12 +343,12 @@ def report(best: dict, n: int, big: int | None) -> list[str]:
     cv = get("genlab_w2_opencv")
     lines += [
         "",
-        _check("time to first batch, 2 workers, after import genlab (s)", w2 and w2.first, 0.3,
+        _check("time to first batch, 2 workers, after import genlab (s)", w2 and w2.first_median, 0.3,
                False, "seconds"),
         _check("first batch: genlab 2 workers / DataLoader(2) (time ratio)",
-               _ratio(w2 and w2.first, dl and dl.first), 1.0, False, "<= 1 means not later"),
+               _ratio(w2 and w2.first_median, dl and dl.first_median), 1.0, False, "<= 1 means not later"),
         _check("first batch: genlab 2 workers / genlab 0 workers (time ratio)",
-               _ratio(w2 and w2.first, w0 and w0.first), 1.0, False, "<= 1 means not later"),
+               _ratio(w2 and w2.first_median, w0 and w0.first_median), 1.0, False, "<= 1 means not later"),
         _check(f"epoch of {n:,} incl. start-up: genlab 2 workers / bare Pillow pool (throughput)",
                _ratio(w2 and w2.rate, pool and pool.rate), 1.3, True, "same cores"),
         _check(f"epoch of {n:,} incl. start-up: genlab 2 workers / DataLoader(2) (throughput)",
@@ -351,7 +360,7 @@ def report(best: dict, n: int, big: int | None) -> list[str]:
         _check(f"epoch of {n:,} incl. start-up: genlab 2 workers, opencv resize / bare Pillow pool "
                "(throughput, not a target: an opt-in setting)",
                _ratio(cv and cv.rate, pool and pool.rate), 1.3, True, "same cores"),
-        _check("lab: PipelineLab() to its first grid (s)", lab and lab.first, 1.0, False,
+        _check("lab: PipelineLab() to its first grid (s)", lab and lab.first_median, 1.0, False,
                "the grid is drawn before PipelineLab() returns"),
     ]  # fmt: skip
     if big:
@@ -371,6 +380,9 @@ def report(best: dict, n: int, big: int | None) -> list[str]:
             for (row, _), r in best.items() if len(r.runs) > 1]  # fmt: skip
     if runs:
         lines.append("- every run's epoch seconds (fastest kept): " + "; ".join(runs))
+        firsts = [f"{ROWS[row]} {', '.join(f'{s:.3f}' for s in r.firsts)}"
+                  for (row, _), r in best.items() if len(r.firsts) > 1]  # fmt: skip
+        lines.append("- every run's first batch, seconds (median shown): " + "; ".join(firsts))
     return lines
 
 
@@ -381,7 +393,10 @@ def main(argv: list[str] | None = None) -> int:
         "--big", type=int, default=0, help="also this many images, genlab 2 workers vs the pool"
     )
     parser.add_argument(
-        "--repeat", type=int, default=1, help="interleaved runs per row, fastest kept"
+        "--repeat",
+        type=int,
+        default=1,
+        help="interleaved runs per row: the fastest epoch kept, the median first batch",
     )
     parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated rows")
     parser.add_argument("--data", default=os.path.join(tempfile.gettempdir(), "genlab-bench"),
