@@ -35,34 +35,45 @@ def lend(executor: Executor, helpers: int) -> Iterator[None]:
         _LENT.reset(token)
 
 
-def map_items(work: Callable[[int], T], n: int) -> list[T | BaseException]:
-    """``[work(0), ..., work(n - 1)]``, each result or the exception it raised, in that order.
+def map_items(work: Callable[[int], T], n: int, take: Callable[[int, T | Exception], None]) -> None:
+    """``take(i, work(i))`` for ``i`` in ``0 .. n - 1``, in that order; an ``Exception`` that
+    ``work(i)`` raised is passed to ``take`` in place of its result.
 
-    Without lent threads (see :func:`lend`) the items run one after the other in this thread.
-    With them, the lent threads and this one take the next item in turn until none is left.
+    Without lent threads (see :func:`lend`) each item is taken as soon as it is made, in this
+    thread. With them, the lent threads and this one take the next item in turn until none is
+    left, and the results are then taken in item order.
 
-    >>> map_items(lambda i: 10 // (2 - i), 3)
-    [5, 10, ZeroDivisionError('integer division or modulo by zero')]
+    >>> map_items(lambda i: 10 // (2 - i), 3, lambda i, r: print(i, repr(r)))
+    0 5
+    1 10
+    2 ZeroDivisionError('integer division or modulo by zero')
     """
+
+    def run(i: int) -> T | Exception:
+        try:
+            return work(i)
+        except Exception as e:  # noqa: BLE001 - handed to take(), in item order
+            return e
+
+    lent = _LENT.get()
+    if lent is None or n < 2:
+        for i in range(n):
+            take(i, run(i))
+        return
     out: list = [None] * n
     counter = itertools.count()  # next() on it is atomic: each item is taken once
 
     def drain() -> None:
         while (i := next(counter)) < n:
-            try:
-                out[i] = work(i)
-            except Exception as e:  # noqa: BLE001 - handed to the caller, in item order
-                out[i] = e
+            out[i] = run(i)
 
-    lent = _LENT.get()
-    tasks = []
-    if lent is not None and n > 1:
-        executor, helpers = lent
-        tasks = [executor.submit(drain) for _ in range(min(helpers, n - 1))]
+    executor, helpers = lent
+    tasks = [executor.submit(drain) for _ in range(min(helpers, n - 1))]
     try:
         drain()
     finally:
         for task in tasks:
             if not task.cancel():  # one not started (its thread was busy) has nothing left to do
                 task.result()
-    return out
+    for i, result in enumerate(out):
+        take(i, result)

@@ -104,8 +104,7 @@ def read_each(
             kept.append(i)
 
     if batch.info.keys is not None:  # draws by index: the items may be decoded in any order
-        for i, result in enumerate(map_items(lambda i: one(i, i), n)):
-            keep_or_skip(i, result)
+        map_items(lambda i: one(i, i), n, keep_or_skip)
     else:
         for i in range(n):
             try:
