@@ -113,6 +113,19 @@ def test_a_stall_times_out_and_is_retried_within_the_deadline(http, files):
     assert http.hits[SHARD] == 2
 
 
+def test_the_deadline_also_bounds_a_request_whose_answer_never_comes(http):
+    # the per-request timeout (3 s) is longer than the whole file's deadline (1 s): the request,
+    # stalled by the server for 5 s, must end with the deadline, not with the socket's timeout
+    http.inject(SHARD, "stall")
+    policy = RetryPolicy(attempts=3, timeout=3.0, backoff=0.05, deadline=1.0)
+    started = time.monotonic()
+    items = list(iter_samples(http.url + SHARD, policy))
+    elapsed = time.monotonic() - started
+    assert elapsed < policy.deadline + 0.75, elapsed
+    [skip] = items
+    assert isinstance(skip, Skip) and "shard-0001.tar" in skip.where, skip
+
+
 def test_a_csv_table_over_http(http, files, tmp_path):
     rows = "file,kind\n" + "".join(f"c{i}.png,{['a', 'b'][i % 2]}\n" for i in range(4))
     (files / "t.csv").write_text(rows)

@@ -17,6 +17,7 @@ shard, the last member reached and the reason, after the samples that arrived wh
 
 from __future__ import annotations
 
+import asyncio
 import io
 import tarfile
 import time
@@ -41,9 +42,10 @@ class ResumableStream(io.RawIOBase):
     Local paths are read directly. Network URLs are read through fsspec with the filesystem's
     per-request timeouts; each ``read`` is retried per ``policy``, and ``policy.deadline`` bounds
     the whole file, every read and retry included: past it a read raises ``TimeoutError``, however
-    the server trickles its bytes. Over HTTP(S) a read in progress is cancelled when the deadline
-    comes; on other protocols it ends within one per-request timeout. ``reopened`` counts the times
-    the file had to be opened again.
+    the server trickles its bytes. Over HTTP(S) a request or a read in progress is cancelled when
+    the deadline comes (a server that never answers costs the deadline, not a socket timeout); on
+    other protocols it ends within one per-request timeout. ``reopened`` counts the times the file
+    had to be opened again.
     """
 
     def __init__(
@@ -72,7 +74,9 @@ class ResumableStream(io.RawIOBase):
         """Always True: the stream is read-only."""
         return True
 
-    def _open(self):
+    def _open(self, timeout: float | None = None):
+        """The file, positioned at ``self.position``; over HTTP the request is made here, within
+        ``timeout`` seconds (a server that is slow to answer costs this attempt's time, no more)."""
         if not storage.is_url(self.url):
             f = open(self.url, "rb")  # noqa: SIM115 - closed by close()
             f.seek(self.position)
@@ -84,12 +88,15 @@ class ResumableStream(io.RawIOBase):
             f = fs.open(path, "rb")
             f.seek(self.position)
             return f
+        from fsspec.asyn import sync  # over HTTP: fsspec is imported by now
+
         headers = {"Range": f"bytes={self.position}-"} if self.position else {}
-        # block_size=0: one streaming GET; a size given spares the HEAD request fsspec would make
-        f = fs.open(path, "rb", block_size=0, size=1, headers=headers)
-        if self.position and getattr(f.r, "status", 200) != 206:  # the server ignored the range
-            left = self.position
-            try:
+        # one streaming GET, sent by the first read; a size given spares the HEAD fsspec would make
+        f = sync(fs.loop, fs.open_async, path, "rb", size=1, headers=headers)
+        try:
+            self._read_from(f, 0, timeout)  # the request and the answer's headers
+            if self.position and f.r.status != 206:  # the server ignored the range
+                left = self.position
                 while left:
                     remaining = self._until - time.monotonic() if self._until else None
                     chunk = self._read_from(f, min(left, _DISCARD_CHUNK), remaining)
@@ -98,34 +105,47 @@ class ResumableStream(io.RawIOBase):
                             f"{self.url!r} ended at byte {self.position - left} on reopening"
                         )
                     left -= len(chunk)
-            except BaseException:
-                f.close()
-                raise
+        except BaseException:
+            self._close(f)
+            raise
         return f
 
     def _read_from(self, f, size: int, timeout: float | None) -> bytes:
         """One read of ``f``; over HTTP, cancelled after ``timeout`` seconds."""
-        if self._http and timeout is not None:
+        if self._http:
             from fsspec.asyn import sync  # over HTTP only: fsspec is already imported then
 
-            return sync(f.loop, f._read, size, timeout=max(timeout, 1e-3))
+            return sync(
+                f.fs.loop, f.read, size, timeout=None if timeout is None else max(timeout, 1e-3)
+            )
         return f.read(size)
+
+    def _close(self, f) -> None:
+        """Close ``f``; an HTTP stream's connection is released on fsspec's loop, not waited for."""
+        try:
+            if self._http:
+                asyncio.run_coroutine_threadsafe(f.close(), f.fs.loop)
+            else:
+                f.close()
+        except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is dropped
+            pass
 
     def _drop(self) -> None:
         f, self._file = self._file, None
         if f is not None:
-            try:
-                f.close()
-            except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is dropped
-                pass
+            self._close(f)
 
     def _read(self, size: int, timeout: float | None = None) -> bytes:
+        """One attempt: (re)open if needed, then read; both within ``timeout`` seconds."""
+        end = None if timeout is None else time.monotonic() + timeout
         if self._file is None:
             if self.position:
                 self.reopened += 1
-            self._file = self._open()
+            self._file = self._open(timeout)
         try:
-            return self._read_from(self._file, size, timeout)
+            return self._read_from(
+                self._file, size, None if end is None else end - time.monotonic()
+            )
         except BaseException:
             self._drop()
             raise
