@@ -126,6 +126,22 @@ def test_the_deadline_also_bounds_a_request_whose_answer_never_comes(http):
     assert isinstance(skip, Skip) and "shard-0001.tar" in skip.where, skip
 
 
+def test_the_deadline_bounds_skipping_to_where_a_cut_stream_was(files):
+    # cut mid-file, then reopened on a server that ignores the Range header and trickles fast
+    # (a byte every 0.2 ms): the bytes already read must be skipped again, and each read returns
+    # at once with the few that have arrived, so only the deadline can end the skipping
+    policy = RetryPolicy(attempts=3, timeout=0.5, backoff=0.05, deadline=1.5)
+    with FaultyHTTPServer(files, lifetime=60, trickle_seconds=0.0002) as server:
+        server.inject(SHARD, "cut")
+        server.inject(SHARD, "trickle")
+        started = time.monotonic()
+        items = list(iter_samples(server.url + SHARD, policy))
+        elapsed = time.monotonic() - started
+        assert server.hits[SHARD] == 2
+    assert elapsed < policy.deadline + 0.5, elapsed
+    assert isinstance(items[-1], Skip) and "deadline" in items[-1].reason, items[-1]
+
+
 def test_a_csv_table_over_http(http, files, tmp_path):
     rows = "file,kind\n" + "".join(f"c{i}.png,{['a', 'b'][i % 2]}\n" for i in range(4))
     (files / "t.csv").write_text(rows)

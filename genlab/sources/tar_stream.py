@@ -97,8 +97,13 @@ class ResumableStream(io.RawIOBase):
             self._read_from(f, 0, timeout)  # the request and the answer's headers
             if self.position and f.r.status != 206:  # the server ignored the range
                 left = self.position
-                while left:
+                while left:  # each read returns what has arrived: the deadline is checked here
                     remaining = self._until - time.monotonic() if self._until else None
+                    if remaining is not None and remaining <= 0:
+                        raise TimeoutError(
+                            f"reopening {self.url!r} passed its deadline of {self.policy.deadline:g}s "
+                            f"{self.position - left} bytes into the {self.position} it had to skip"
+                        )
                     chunk = self._read_from(f, min(left, _DISCARD_CHUNK), remaining)
                     if not chunk:
                         raise ConnectionError(
