@@ -41,9 +41,12 @@ def displayable_batch(images: np.ndarray) -> np.ndarray:
         return images
     x = np.array(images, dtype=np.float32, order="C")  # one copy, then in place
     low, high = channel_extremes(x)
-    x -= low
-    x *= 255 / np.maximum(high - low, 1e-12)
-    x += 0.5
+    # on rows of whole image lines with the per-channel constants tiled along them (a 3-value
+    # inner loop is many times slower); the same values, operation for operation
+    rows = x.reshape(-1, x.shape[-2] * x.shape[-1])
+    rows -= np.tile(low, x.shape[-2])
+    rows *= np.tile(255 / np.maximum(high - low, 1e-12), x.shape[-2])
+    rows += 0.5
     return x.astype(np.uint8)
 
 
