@@ -127,12 +127,17 @@ def test_worker_kind_is_in_the_spec_and_checked(photos_root):
         Pipeline.from_folder(photos_root, worker_kind="fibre")
 
 
-def test_thread_workers_raise_the_stage_error_naming_the_file(photos_root, tmp_path):
-    root = tmp_path / "bad"
+def two_classes_of_three(photos_root: Path, root: Path) -> Path:
+    """``root`` holding classes ``a`` and ``b``, each the same three photos ``0-2.jpg``."""
     for name in ("a", "b"):
         (root / name).mkdir(parents=True)
         for i, src in enumerate(sorted((photos_root / "china").iterdir())[:3]):
             (root / name / f"{i}.jpg").write_bytes(src.read_bytes())
+    return root
+
+
+def test_thread_workers_raise_the_stage_error_naming_the_file(photos_root, tmp_path):
+    root = two_classes_of_three(photos_root, tmp_path / "bad")
     (root / "b" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 broken")
     p = Pipeline.from_folder(root, batch_size=2, shuffle=False, num_workers=2, worker_kind="thread",
                              stages=[("read_images", {"on_error": "raise"})])  # fmt: skip
@@ -213,11 +218,7 @@ def test_the_first_batch_is_decoded_by_every_thread_with_the_same_bytes(
 def test_a_shared_first_batch_skips_and_raises_as_one_thread_would(
     photos_root, tmp_path, monkeypatch
 ):
-    root = tmp_path / "bad"
-    for name in ("a", "b"):
-        (root / name).mkdir(parents=True)
-        for i, src in enumerate(sorted((photos_root / "china").iterdir())[:3]):
-            (root / name / f"{i}.jpg").write_bytes(src.read_bytes())
+    root = two_classes_of_three(photos_root, tmp_path / "bad")
     (root / "a" / "1.jpg").write_bytes(b"\xff\xd8\xff\xe0 broken")
     (root / "b" / "2.jpg").write_bytes(b"not an image at all")
 

@@ -50,8 +50,8 @@ class ThreadIterator:
     all the threads at once (:mod:`genlab.stages.item_workers`), so it comes sooner than
     without workers; then, as soon as it is made, the memory check (a
     :class:`~genlab.parallel.MemoryBudgetWarning` when the batches ahead would not fit) and the
-    batches after it, one per thread. An exception raised by a stage is raised again by ``next()`` with its
-    own traceback.
+    batches after it, one per thread. An exception raised by a stage is raised again by
+    ``next()`` with its own traceback.
     ``close()`` (also called by ``with``, on any error and at the end of the epoch) drops
     the batches not yet started; a thread finishes the batch it is making.
     """
@@ -98,8 +98,8 @@ class ThreadIterator:
     def _fill(self) -> None:
         """Hand out batches up to ``num_workers * prefetch`` ahead; only the first until it is made.
 
-        The first batch runs alone, so it has the cores to itself and comes no later than
-        without workers; the others start as soon as it is done (even before it is asked for).
+        The first batch runs alone, with the other threads lent to it; the others start as soon
+        as it is done (even before it is asked for).
         """
         with self._lock:
             if self._source_error is not None:

@@ -84,7 +84,7 @@ class ResumableStream(io.RawIOBase):
         from . import remote  # fsspec: as in __init__, for URLs only
 
         fs, path = remote.filesystem(self.url, self.storage_options, self.policy)
-        if remote.protocol_of(self.url) not in remote.HTTP_PROTOCOLS:
+        if not self._http:
             f = fs.open(path, "rb")
             f.seek(self.position)
             return f

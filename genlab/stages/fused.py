@@ -131,9 +131,7 @@ def _read_and_crop(batch: Batch, read: dict, op: Any, crop_params: dict, stream:
     if out.info.targets is None:
         return out
     # targets follow the two stages' geometry: the read's resize, then the crop's record
-    out = resize_targets(
-        out, [sizes[i] for i in kept if i in sizes], options["target_size"], options["resize"]
-    )
+    out = resize_targets(out, sizes, kept, options["target_size"], options["resize"])
     fmt = out.info.target_format
     moved = tuple(
         op.carry_targets(t, r, read_hw, fmt)[0] for t, r in zip(out.info.targets, kept_records)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 
@@ -86,7 +86,8 @@ def read_each(
         return str(batch.x[i])
 
     def one(i: int, sample: int) -> np.ndarray:
-        return decode(_data_of(batch.x[i], path_of(i), policy), path_of(i), i, sample)
+        path = path_of(i)
+        return decode(_data_of(batch.x[i], path, policy), path, i, sample)
 
     kept: list[int] = []
     skipped: list[tuple[str, str]] = []
@@ -175,20 +176,25 @@ def read_images(
         return image
 
     out, kept = read_each(batch, decode, (height, width), on_error, "read_images")
-    return resize_targets(out, [sizes[i] for i in kept if i in sizes], target_size, resize)
+    return resize_targets(out, sizes, kept, target_size, resize)
 
 
 def resize_targets(
-    batch: Batch, sizes: list[tuple[int, int]], target_size: tuple[int, int], resize: str
+    batch: Batch,
+    sizes: Mapping[int, tuple[int, int]],
+    kept: Sequence[int],
+    target_size: tuple[int, int],
+    resize: str,
 ) -> Batch:
-    """``batch`` with each sample's targets moved by ``read_images``' resize of its image
-    (of upright ``sizes[i] = (height, width)``) to ``target_size``: boxes and keypoints scaled
-    (cropped, padded), masks resized with nearest sampling (:mod:`genlab.ops.targets_geometry`)."""
+    """``batch`` with each sample's targets moved by ``read_images``' resize of its image to
+    ``target_size``: boxes and keypoints scaled (cropped, padded), masks resized with nearest
+    sampling (:mod:`genlab.ops.targets_geometry`). ``kept`` are the batch's items as
+    :func:`read_each` returns them, ``sizes[index]`` each one's upright ``(height, width)``."""
     if batch.info.targets is None:
         return batch
     fmt = batch.info.target_format
     moved = []
-    for t, size in zip(batch.info.targets, sizes):
+    for t, size in zip(batch.info.targets, (sizes[i] for i in kept)):
         if t is not None:
             check_mask_size(f"read_images (an image of {size[::-1]} pixels)", t, size)
             matrix, out_hw, _, _ = resize_geometry(size, target_size, resize)

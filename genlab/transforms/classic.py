@@ -376,7 +376,8 @@ def _apply_into(dest: np.ndarray, img: np.ndarray, records: Sequence[Mapping]) -
     if done == len(records):
         copy_view(dest, view)
         return
-    if done:
-        view = np.empty_like(img)
-        _apply_into(view, img, records[:done])
+    if done:  # the members after the view take a contiguous image, as from apply_all
+        moved = np.empty(view.shape, img.dtype)
+        copy_view(moved, view)
+        view = moved
     dest[...] = apply_all(view, records[done:])
